@@ -1,0 +1,64 @@
+# Meridian: `make run` starts the platform, `make test` runs every test. Both set themselves up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+BOOT := .local/bootstrap
+UV := $(BOOT)/bin/uv
+VENV := .venv
+KAFKA_LIBS := .local/kafka/libs
+
+.PHONY: help run test lint typecheck pytest bench system-deps setup kafka clean
+
+help:
+	@echo "make run    - start Kafka, the generator and Dagster (UI on http://127.0.0.1:3000)"
+	@echo "make test   - set up, then lint, type-check and run the whole test suite"
+	@echo "make bench  - run the benchmarks in bench/"
+
+# Java 17 and Maven fetch and run the Kafka broker; Debian packages, installed only when missing.
+system-deps:
+	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
+	  echo "installing Java and Maven from Debian"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jre-headless maven; \
+	fi
+
+# uv resolves and installs our dependency set in seconds (pip's resolver backtracks for 20+ minutes).
+$(UV):
+	$(PYTHON) -m venv $(BOOT)
+	$(BOOT)/bin/pip install -q "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+setup: system-deps $(VENV)/.synced kafka
+
+# The Apache Kafka broker's jars from Maven Central (no vendor download).
+$(KAFKA_LIBS)/.stamp: deploy/local/kafka/pom.xml
+	rm -rf $(KAFKA_LIBS)
+	mvn -q -B -f deploy/local/kafka/pom.xml dependency:copy-dependencies \
+	  -DoutputDirectory=$(CURDIR)/$(KAFKA_LIBS) -DincludeScope=runtime
+	@touch $@
+
+kafka: system-deps $(KAFKA_LIBS)/.stamp
+
+run: setup
+	$(VENV)/bin/meridian up
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(VENV)/bin/mypy
+
+pytest: setup
+	$(VENV)/bin/pytest
+
+test: setup lint typecheck pytest
+
+bench: setup
+	$(VENV)/bin/python -m bench.bronze_ingest
+
+clean:
+	rm -rf $(VENV) .local

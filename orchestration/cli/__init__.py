@@ -1,0 +1,1 @@
+"""The ``meridian`` command line. Each command imports its heavy modules only when it runs."""

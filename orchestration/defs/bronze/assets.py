@@ -1,0 +1,96 @@
+"""The bronze layer: Kafka micro-batches landed in the lake exactly once."""
+
+from collections import Counter
+from typing import Any
+
+import dagster as dg
+
+from orchestration.defs.shared.resources import KafkaResource, LakeResource
+from orchestration.lib.bronze.landing import LandedRange, land_range
+from orchestration.lib.bronze.ranges import (
+    EVENTS_PREFIX,
+    OffsetRange,
+    landed_frontier,
+    landed_ranges,
+    plan_ranges,
+)
+from orchestration.settings import get_settings
+from streaming.kafka.topics import EVENTS_RAW
+
+BRONZE_EVENTS = dg.AssetKey(["bronze", "events"])
+
+
+class RangeConfig(dg.Config):
+    partition: int
+    start: int
+    end: int
+
+
+class BronzeBatchConfig(dg.Config):
+    """Which offset ranges to land. Empty (a materialization from the UI) lands what is pending."""
+
+    topic: str = EVENTS_RAW
+    ranges: list[RangeConfig] = []
+    timeout_s: float = 60.0
+
+
+def pending_ranges(kafka: KafkaResource, lake: LakeResource, topic: str, max_records: int) -> list[OffsetRange]:
+    """What Kafka holds past the lake's frontier, one bounded range per partition."""
+    landed = landed_ranges(lake.storage().list(f"{EVENTS_PREFIX}/topic={topic}/"), topic)
+    return plan_ranges(kafka.end_offsets(topic), landed_frontier(landed), kafka.beginning_offsets(topic), max_records)
+
+
+def materialization_metadata(landed: list[LandedRange]) -> dict[str, Any]:
+    reasons: Counter[str] = Counter()
+    for item in landed:
+        reasons.update(item.reasons)
+    return {
+        "dagster/row_count": sum(x.valid for x in landed),
+        "quarantined": sum(x.quarantined for x in landed),
+        "quarantined_by_reason": dg.MetadataValue.json(dict(sorted(reasons.items()))),
+        "ranges": dg.MetadataValue.json(
+            [
+                {
+                    "partition": x.range.partition,
+                    "start": x.range.start,
+                    "end": x.range.end,
+                    "valid": x.valid,
+                    "quarantined": x.quarantined,
+                }
+                for x in landed
+            ]
+        ),
+        "records_read": sum(x.range.size for x in landed),
+        "bytes_written": sum(x.events_bytes + x.quarantine_bytes for x in landed),
+        "files": dg.MetadataValue.json(
+            [x.events_uri for x in landed] + [x.quarantine_uri for x in landed if x.quarantine_uri]
+        ),
+    }
+
+
+@dg.asset(
+    key=BRONZE_EVENTS,
+    group_name="bronze",
+    kinds={"kafka", "parquet"},
+    description="Raw events from Kafka topic events.raw.v1, one zstd Parquet file per topic-partition-range; "
+    "invalid records go to bronze/quarantine with their reason.",
+)
+def bronze_events(
+    context: dg.AssetExecutionContext, config: BronzeBatchConfig, kafka: KafkaResource, lake: LakeResource
+) -> dg.MaterializeResult:
+    """Land the requested offset ranges; each counts as landed only once its file is written."""
+    ranges = [OffsetRange(r.partition, r.start, r.end) for r in config.ranges]
+    if not ranges:
+        ranges = pending_ranges(kafka, lake, config.topic, get_settings().bronze_max_records_per_range)
+    storage = lake.storage()
+    consumer = kafka.range_consumer()
+    landed: list[LandedRange] = []
+    try:
+        for r in ranges:
+            landed.append(land_range(storage, consumer, config.topic, r, config.timeout_s))
+            context.log.info(
+                f"landed {config.topic} {r}: {landed[-1].valid} valid, {landed[-1].quarantined} quarantined"
+            )
+    finally:
+        consumer.close()
+    return dg.MaterializeResult(metadata=materialization_metadata(landed))

@@ -1,0 +1,79 @@
+"""The sensor that turns new Kafka offsets into bronze runs."""
+
+import json
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from orchestration.defs.shared.resources import KafkaResource, LakeResource
+from orchestration.lib.bronze.ranges import (
+    EVENTS_PREFIX,
+    OffsetRange,
+    landed_frontier,
+    landed_ranges,
+    plan_ranges,
+    run_key,
+)
+from orchestration.settings import get_settings
+from streaming.kafka.topics import EVENTS_RAW
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+
+def resume_offsets(cursor: str | None, frontier: dict[int, int]) -> dict[int, int]:
+    """Where to resume per partition: past both what was requested and what landed.
+
+    The cursor remembers ranges requested but maybe not landed yet (runs in flight), so they
+    are not requested again; the lake frontier covers a lost or reset cursor.
+    """
+    requested = {int(p): off for p, off in json.loads(cursor).items()} if cursor else {}
+    return {p: max(requested.get(p, 0), frontier.get(p, 0)) for p in requested.keys() | frontier.keys()}
+
+
+def advance_cursor(resume: dict[int, int], ranges: list[OffsetRange]) -> str:
+    nxt = dict(resume)
+    for r in ranges:
+        nxt[r.partition] = r.end
+    return json.dumps({str(p): off for p, off in sorted(nxt.items())})
+
+
+def build_bronze_sensor(job: "UnresolvedAssetJobDefinition") -> dg.SensorDefinition:
+    @dg.sensor(
+        job=job,
+        minimum_interval_seconds=10,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Requests a bronze run for each new offset range of events.raw.v1.",
+    )
+    def bronze_events_sensor(
+        context: dg.SensorEvaluationContext, kafka: KafkaResource, lake: LakeResource
+    ) -> dg.SensorResult | dg.SkipReason:
+        """One run per tick covering the next bounded range of every partition with new records."""
+        topic = EVENTS_RAW
+        landed = landed_ranges(lake.storage().list(f"{EVENTS_PREFIX}/topic={topic}/"), topic)
+        resume = resume_offsets(context.cursor, landed_frontier(landed))
+        ranges = plan_ranges(
+            kafka.end_offsets(topic),
+            resume,
+            kafka.beginning_offsets(topic),
+            get_settings().bronze_max_records_per_range,
+        )
+        if not ranges:
+            return dg.SkipReason(f"no new records on {topic} past {resume}")
+        request = dg.RunRequest(
+            run_key=run_key(topic, ranges),
+            run_config={
+                "ops": {
+                    "bronze__events": {
+                        "config": {
+                            "topic": topic,
+                            "ranges": [{"partition": r.partition, "start": r.start, "end": r.end} for r in ranges],
+                        }
+                    }
+                }
+            },
+            tags={"meridian/ranges": ",".join(map(str, ranges))},
+        )
+        return dg.SensorResult(run_requests=[request], cursor=advance_cursor(resume, ranges))
+
+    return bronze_events_sensor

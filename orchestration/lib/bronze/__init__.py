@@ -1,0 +1,1 @@
+"""Pure logic of the Kafka -> bronze landing: offset ranges, batches, coverage."""

@@ -1,0 +1,152 @@
+"""``meridian up``: the whole local platform as child processes, stopped together.
+
+Kafka (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), its topics, the synthetic
+traffic generator and ``dagster dev``. Every child runs in its own process group so that
+Ctrl-C, or any child dying, stops all of them; nothing is left running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from orchestration.settings import REPO_ROOT, get_settings
+
+log = logging.getLogger(__name__)
+LOCAL = REPO_ROOT / ".local"
+
+
+def _spawn(cmd: list[str], env: dict[str, str], logfile: Path) -> subprocess.Popen[bytes]:
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    with logfile.open("ab") as out:
+        return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def run_platform(generator_rate: float, port: int) -> int:
+    from streaming.kafka.admin import ensure_topic
+    from streaming.kafka.broker import LocalBroker
+    from streaming.kafka.topics import EVENTS_RAW
+
+    settings = get_settings()
+    broker = None
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        if not bootstrap:
+            broker = LocalBroker(
+                home=LOCAL / "kafka" / "broker",
+                port=9092,
+                controller_port=9093,
+                partitions=settings.events_topic_partitions,
+            )
+            broker.start()
+            bootstrap = broker.bootstrap_servers
+        ensure_topic(bootstrap, EVENTS_RAW, settings.events_topic_partitions)
+        dagster_home = LOCAL / "dagster"
+        dagster_home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_ROOT / "deploy" / "local" / "dagster" / "dagster.yaml", dagster_home / "dagster.yaml")
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "DAGSTER_HOME": str(dagster_home),
+            "TYPER_USE_RICH": "0",
+        }
+        bindir = Path(sys.executable).parent
+        logs = LOCAL / "logs"
+        if generator_rate > 0:
+            children.append(
+                (
+                    "generator",
+                    _spawn(
+                        [
+                            str(bindir / "meridian"),
+                            "generate",
+                            "--rate",
+                            str(generator_rate),
+                            "--count",
+                            "1000000000",
+                            "--bootstrap",
+                            bootstrap,
+                        ],
+                        env,
+                        logs / "generator.log",
+                    ),
+                )
+            )
+        children.append(
+            (
+                "dagster",
+                _spawn(
+                    [
+                        str(bindir / "dagster"),
+                        "dev",
+                        "-m",
+                        "orchestration.definitions",
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                    ],
+                    env,
+                    logs / "dagster.log",
+                ),
+            )
+        )
+        print(
+            "\n".join(
+                [
+                    "Meridian is running:",
+                    f"  Kafka          {bootstrap}"
+                    + (f" (local KRaft broker, log {broker.log_file})" if broker else ""),
+                    f"  topic          {EVENTS_RAW} ({settings.events_topic_partitions} partitions)",
+                    f"  generator      {generator_rate} events/s, log {logs / 'generator.log'}"
+                    if generator_rate > 0
+                    else "  generator      off",
+                    f"  Dagster UI     http://127.0.0.1:{port}  (log {logs / 'dagster.log'}, DAGSTER_HOME {dagster_home})",
+                    f"  lake           {settings.lake_root / settings.primary_region}",
+                    "Press Ctrl-C to stop everything.",
+                ]
+            ),
+            flush=True,
+        )
+        while not stopping:
+            for name, proc in children:
+                if proc.poll() is not None:
+                    print(f"{name} exited with {proc.returncode}; stopping the platform (see {logs})", flush=True)
+                    return 1
+            if broker is not None and not broker.is_running():
+                print(f"the Kafka broker died; see {broker.log_file}", flush=True)
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        for _name, proc in reversed(children):
+            _stop(proc)
+        if broker is not None:
+            broker.stop()
+        print("stopped every process Meridian started", flush=True)

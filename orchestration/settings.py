@@ -1,0 +1,55 @@
+"""Typed settings for every Meridian process.
+
+Values come from environment variables (prefix ``MERIDIAN_``, plus the standard
+``KAFKA_BOOTSTRAP_SERVERS``) or a ``.env`` file. Nothing reads the environment at import
+time: call :func:`get_settings` where the value is needed, so tests can set variables first.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Env(StrEnum):
+    LOCAL = "local"
+    DEV = "dev"
+    PROD = "prod"
+
+
+class LakeBackend(StrEnum):
+    LOCAL = "local"
+    GCS = "gcs"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MERIDIAN_", env_file=".env", extra="ignore")
+
+    env: Env = Env.LOCAL
+    regions: list[str] = Field(default_factory=lambda: ["us", "eu", "apac"])
+    primary_region: str = "us"
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "MERIDIAN_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    events_topic_partitions: int = 6
+
+    lake_backend: LakeBackend = LakeBackend.LOCAL
+    lake_root: Path = REPO_ROOT / ".local" / "lake"
+    gcs_bucket_prefix: str = "meridian-lake"
+    gcs_project: str = "meridian-local"
+    gcs_endpoint: str | None = None
+
+    bronze_max_records_per_range: int = Field(default=50_000, gt=0)
+    bronze_poll_timeout_s: float = Field(default=30.0, gt=0)
+    run_max_retries: int = Field(default=3, ge=0)
+
+
+def get_settings() -> Settings:
+    return Settings()

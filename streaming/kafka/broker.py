@@ -1,0 +1,198 @@
+"""A single-node Apache Kafka broker in KRaft mode, run from the jars Maven Central serves.
+
+Used by ``meridian up`` for the local platform, by the test suite (a broker per session on
+free ports) and by the benchmarks. The jars are fetched by ``deploy/local/kafka/pom.xml``
+(``make kafka``); this module only writes config, formats storage, and starts, checks,
+kills and restarts the JVM.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestration.settings import REPO_ROOT
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIBS = REPO_ROOT / ".local" / "kafka" / "libs"
+
+_LOG4J2 = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = warn
+logger.apache.name = org.apache.kafka
+logger.apache.level = warn
+"""
+
+
+class BrokerError(RuntimeError):
+    """The broker could not be started or did not become ready."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_properties(home: Path, port: int, controller_port: int, partitions: int) -> str:
+    """KRaft config for one combined broker+controller bound to loopback only."""
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"log.dirs={home / 'data'}",
+            f"num.partitions={partitions}",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=6",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=false",
+            "log.retention.hours=168",
+            "",
+        ]
+    )
+
+
+@dataclass
+class LocalBroker:
+    """One KRaft broker whose data, config and log live under ``home``."""
+
+    home: Path
+    port: int = field(default_factory=free_port)
+    controller_port: int = field(default_factory=free_port)
+    libs: Path = DEFAULT_LIBS
+    partitions: int = 6
+    heap: str = "768m"
+    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "broker.log"
+
+    def _java(self, main: str, *args: str) -> list[str]:
+        if not any(self.libs.glob("kafka_2.13-*.jar")):
+            raise BrokerError(f"no Kafka jars in {self.libs}; run `make kafka` to fetch them from Maven Central")
+        return [
+            "java",
+            f"-Xmx{self.heap}",
+            "-Xms128m",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+            "-cp",
+            f"{self.libs}/*",
+            main,
+            *args,
+        ]
+
+    def prepare(self) -> None:
+        """Write config and format storage once (a restart keeps the data)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "log4j2.properties").write_text(_LOG4J2)
+        config = self.home / "server.properties"
+        config.write_text(server_properties(self.home, self.port, self.controller_port, self.partitions))
+        if (self.home / "data" / "meta.properties").exists():
+            return
+        cluster_id = uuid.uuid4().hex[:22]
+        result = subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise BrokerError(f"formatting Kafka storage failed: {result.stdout}{result.stderr}")
+
+    def start(self, timeout_s: float = 60.0) -> LocalBroker:
+        self.prepare()
+        with self.log_file.open("ab") as out:
+            self._proc = subprocess.Popen(
+                self._java("kafka.Kafka", str(self.home / "server.properties")),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.wait_ready(timeout_s)
+        log.info("Kafka broker ready on %s (pid %s)", self.bootstrap_servers, self._proc.pid)
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Poll with a real metadata request until the broker answers, or fail with its log."""
+        from kafka import KafkaAdminClient
+        from kafka.errors import KafkaError
+
+        deadline = time.monotonic() + timeout_s
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise BrokerError(f"broker exited with {self._proc.returncode}:\n{self.tail_log()}")
+            try:
+                admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=3000)
+                try:
+                    cluster = admin.describe_cluster()
+                    if cluster.get("brokers"):
+                        return
+                finally:
+                    admin.close()
+            except (KafkaError, OSError, ValueError) as exc:
+                last = exc
+            time.sleep(0.2)
+        raise BrokerError(f"broker not ready after {timeout_s}s ({last}):\n{self.tail_log()}")
+
+    def tail_log(self, lines: int = 40) -> str:
+        if not self.log_file.exists():
+            return "(no broker log)"
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """SIGKILL the JVM, as a crash would; data on disk stays for a restart."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait(timeout=30)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        os.killpg(self._proc.pid, signal.SIGTERM)
+        try:
+            self._proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def restart(self, timeout_s: float = 90.0) -> None:
+        self.kill()
+        self.start(timeout_s)
