@@ -22,9 +22,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[bronze_events],
         asset_checks=[bronze_events_offset_coverage],
         jobs=[bronze_job],
-        sensors=[build_bronze_sensor(bronze_job)],
+        sensors=[build_bronze_sensor(bronze_job, settings.bronze_max_records_per_range)],
         resources={
-            "kafka": KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers),
+            "kafka": KafkaResource(
+                bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic
+            ),
             "lake": LakeResource.from_settings(settings),
         },
     )

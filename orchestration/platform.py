@@ -127,7 +127,8 @@ def run_platform(generator_rate: float, port: int) -> int:
                     f"  generator      {generator_rate} events/s, log {logs / 'generator.log'}"
                     if generator_rate > 0
                     else "  generator      off",
-                    f"  Dagster UI     http://127.0.0.1:{port}  (log {logs / 'dagster.log'}, DAGSTER_HOME {dagster_home})",
+                    f"  Dagster UI     http://127.0.0.1:{port}  (log {logs / 'dagster.log'})",
+                    f"  DAGSTER_HOME   {dagster_home}",
                     f"  lake           {settings.lake_root / settings.primary_region}",
                     "Press Ctrl-C to stop everything.",
                 ]

@@ -40,13 +40,12 @@ def run_pending(settings: Settings | None = None) -> RunSummary:
     import dagster as dg
 
     from orchestration.definitions import build_definitions
-    from orchestration.defs.bronze.assets import pending_ranges
+    from orchestration.defs.bronze.assets import pending_ranges, run_config_for
     from orchestration.defs.shared.resources import KafkaResource, LakeResource
-    from streaming.kafka.topics import EVENTS_RAW
 
     settings = settings or get_settings()
     defs = build_definitions(settings)
-    kafka = KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers)
+    kafka = KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic)
     lake = LakeResource.from_settings(settings)
     job = defs.resolve_job_def("bronze_job")
     summary = RunSummary()
@@ -54,19 +53,10 @@ def run_pending(settings: Settings | None = None) -> RunSummary:
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with instance:
         for _ in range(MAX_ROUNDS):
-            ranges = pending_ranges(kafka, lake, EVENTS_RAW, settings.bronze_max_records_per_range)
+            ranges = pending_ranges(kafka, lake, settings.bronze_max_records_per_range)
             if not ranges:
                 break
-            config = {
-                "ops": {
-                    "bronze__events": {
-                        "config": {
-                            "topic": EVENTS_RAW,
-                            "ranges": [{"partition": r.partition, "start": r.start, "end": r.end} for r in ranges],
-                        }
-                    }
-                }
-            }
+            config = run_config_for(ranges)
             result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
             summary.runs += 1
             if not result.success:

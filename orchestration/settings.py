@@ -38,6 +38,7 @@ class Settings(BaseSettings):
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "MERIDIAN_KAFKA_BOOTSTRAP_SERVERS"),
     )
+    events_topic: str = "events.raw.v1"
     events_topic_partitions: int = 6
 
     lake_backend: LakeBackend = LakeBackend.LOCAL

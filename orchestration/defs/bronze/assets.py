@@ -6,16 +6,12 @@ from typing import Any
 import dagster as dg
 
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
-from orchestration.lib.bronze.landing import LandedRange, land_range
+from orchestration.lib.bronze.landing import LandedRange, land_range, landed_in
 from orchestration.lib.bronze.ranges import (
-    EVENTS_PREFIX,
     OffsetRange,
     landed_frontier,
-    landed_ranges,
     plan_ranges,
 )
-from orchestration.settings import get_settings
-from streaming.kafka.topics import EVENTS_RAW
 
 BRONZE_EVENTS = dg.AssetKey(["bronze", "events"])
 
@@ -29,15 +25,22 @@ class RangeConfig(dg.Config):
 class BronzeBatchConfig(dg.Config):
     """Which offset ranges to land. Empty (a materialization from the UI) lands what is pending."""
 
-    topic: str = EVENTS_RAW
     ranges: list[RangeConfig] = []
+    max_records_per_range: int = 50_000
     timeout_s: float = 60.0
 
 
-def pending_ranges(kafka: KafkaResource, lake: LakeResource, topic: str, max_records: int) -> list[OffsetRange]:
+def pending_ranges(kafka: KafkaResource, lake: LakeResource, max_records: int) -> list[OffsetRange]:
     """What Kafka holds past the lake's frontier, one bounded range per partition."""
-    landed = landed_ranges(lake.storage().list(f"{EVENTS_PREFIX}/topic={topic}/"), topic)
-    return plan_ranges(kafka.end_offsets(topic), landed_frontier(landed), kafka.beginning_offsets(topic), max_records)
+    topic = kafka.events_topic
+    frontier = landed_frontier(landed_in(lake.storage(), topic))
+    return plan_ranges(kafka.end_offsets(topic), frontier, kafka.beginning_offsets(topic), max_records)
+
+
+def run_config_for(ranges: list[OffsetRange]) -> dict[str, Any]:
+    """The run config that lands exactly ``ranges`` (used by the sensor and ``meridian run-once``)."""
+    ranges_config = [{"partition": r.partition, "start": r.start, "end": r.end} for r in ranges]
+    return {"ops": {"bronze__events": {"config": {"ranges": ranges_config}}}}
 
 
 def materialization_metadata(landed: list[LandedRange]) -> dict[str, Any]:
@@ -72,8 +75,10 @@ def materialization_metadata(landed: list[LandedRange]) -> dict[str, Any]:
     key=BRONZE_EVENTS,
     group_name="bronze",
     kinds={"kafka", "parquet"},
-    description="Raw events from Kafka topic events.raw.v1, one zstd Parquet file per topic-partition-range; "
-    "invalid records go to bronze/quarantine with their reason.",
+    description=(
+        "Raw events from the Kafka events topic (events.raw.v1), one zstd Parquet file per "
+        "topic-partition-range; invalid records go to bronze/quarantine with their reason."
+    ),
 )
 def bronze_events(
     context: dg.AssetExecutionContext, config: BronzeBatchConfig, kafka: KafkaResource, lake: LakeResource
@@ -81,15 +86,15 @@ def bronze_events(
     """Land the requested offset ranges; each counts as landed only once its file is written."""
     ranges = [OffsetRange(r.partition, r.start, r.end) for r in config.ranges]
     if not ranges:
-        ranges = pending_ranges(kafka, lake, config.topic, get_settings().bronze_max_records_per_range)
+        ranges = pending_ranges(kafka, lake, config.max_records_per_range)
     storage = lake.storage()
     consumer = kafka.range_consumer()
     landed: list[LandedRange] = []
     try:
         for r in ranges:
-            landed.append(land_range(storage, consumer, config.topic, r, config.timeout_s))
+            landed.append(land_range(storage, consumer, kafka.events_topic, r, config.timeout_s))
             context.log.info(
-                f"landed {config.topic} {r}: {landed[-1].valid} valid, {landed[-1].quarantined} quarantined"
+                f"landed {kafka.events_topic} {r}: {landed[-1].valid} valid, {landed[-1].quarantined} quarantined"
             )
     finally:
         consumer.close()

@@ -4,8 +4,8 @@ import dagster as dg
 
 from orchestration.defs.bronze.assets import BRONZE_EVENTS
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
-from orchestration.lib.bronze.ranges import EVENTS_PREFIX, coverage_problems, landed_ranges
-from streaming.kafka.topics import EVENTS_RAW
+from orchestration.lib.bronze.landing import landed_in
+from orchestration.lib.bronze.ranges import coverage_problems
 
 
 @dg.asset_check(
@@ -15,8 +15,8 @@ from streaming.kafka.topics import EVENTS_RAW
 )
 def bronze_events_offset_coverage(kafka: KafkaResource, lake: LakeResource) -> dg.AssetCheckResult:
     """A gap loses records and an overlap double-counts them; either fails the check."""
-    landed = landed_ranges(lake.storage().list(f"{EVENTS_PREFIX}/topic={EVENTS_RAW}/"), EVENTS_RAW)
-    problems = coverage_problems(landed, kafka.beginning_offsets(EVENTS_RAW))
+    landed = landed_in(lake.storage(), kafka.events_topic)
+    problems = coverage_problems(landed, kafka.beginning_offsets(kafka.events_topic))
     return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,

@@ -5,17 +5,10 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from orchestration.defs.bronze.assets import run_config_for
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
-from orchestration.lib.bronze.ranges import (
-    EVENTS_PREFIX,
-    OffsetRange,
-    landed_frontier,
-    landed_ranges,
-    plan_ranges,
-    run_key,
-)
-from orchestration.settings import get_settings
-from streaming.kafka.topics import EVENTS_RAW
+from orchestration.lib.bronze.landing import landed_in
+from orchestration.lib.bronze.ranges import OffsetRange, landed_frontier, plan_ranges, run_key
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -38,7 +31,7 @@ def advance_cursor(resume: dict[int, int], ranges: list[OffsetRange]) -> str:
     return json.dumps({str(p): off for p, off in sorted(nxt.items())})
 
 
-def build_bronze_sensor(job: "UnresolvedAssetJobDefinition") -> dg.SensorDefinition:
+def build_bronze_sensor(job: "UnresolvedAssetJobDefinition", max_records: int) -> dg.SensorDefinition:
     @dg.sensor(
         job=job,
         minimum_interval_seconds=10,
@@ -49,29 +42,14 @@ def build_bronze_sensor(job: "UnresolvedAssetJobDefinition") -> dg.SensorDefinit
         context: dg.SensorEvaluationContext, kafka: KafkaResource, lake: LakeResource
     ) -> dg.SensorResult | dg.SkipReason:
         """One run per tick covering the next bounded range of every partition with new records."""
-        topic = EVENTS_RAW
-        landed = landed_ranges(lake.storage().list(f"{EVENTS_PREFIX}/topic={topic}/"), topic)
-        resume = resume_offsets(context.cursor, landed_frontier(landed))
-        ranges = plan_ranges(
-            kafka.end_offsets(topic),
-            resume,
-            kafka.beginning_offsets(topic),
-            get_settings().bronze_max_records_per_range,
-        )
+        topic = kafka.events_topic
+        resume = resume_offsets(context.cursor, landed_frontier(landed_in(lake.storage(), topic)))
+        ranges = plan_ranges(kafka.end_offsets(topic), resume, kafka.beginning_offsets(topic), max_records)
         if not ranges:
             return dg.SkipReason(f"no new records on {topic} past {resume}")
         request = dg.RunRequest(
             run_key=run_key(topic, ranges),
-            run_config={
-                "ops": {
-                    "bronze__events": {
-                        "config": {
-                            "topic": topic,
-                            "ranges": [{"partition": r.partition, "start": r.start, "end": r.end} for r in ranges],
-                        }
-                    }
-                }
-            },
+            run_config=run_config_for(ranges),
             tags={"meridian/ranges": ",".join(map(str, ranges))},
         )
         return dg.SensorResult(run_requests=[request], cursor=advance_cursor(resume, ranges))

@@ -13,12 +13,14 @@ from orchestration.lib.bronze.reader import consumer_for
 from orchestration.lib.lake import GcsLakeStorage, LakeStorage, LocalLakeStorage
 from orchestration.settings import LakeBackend, Settings
 from streaming.kafka.admin import beginning_offsets, end_offsets
+from streaming.kafka.topics import EVENTS_RAW
 
 
 class KafkaResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Where the event backbone is, and the few calls the lakehouse makes to it."""
 
     bootstrap_servers: str
+    events_topic: str = EVENTS_RAW
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         return end_offsets(self.bootstrap_servers, topic)

@@ -50,6 +50,11 @@ def partition_prefix(topic: str, partition: int) -> str:
     return f"{EVENTS_PREFIX}/topic={topic}/partition={partition}/"
 
 
+def landed_in(storage: LakeStorage, topic: str) -> dict[int, list[OffsetRange]]:
+    """What already landed for ``topic``, read from the lake (the ledger)."""
+    return landed_ranges(storage.list(f"{EVENTS_PREFIX}/topic={topic}/"), topic)
+
+
 def check_no_conflict(storage: LakeStorage, topic: str, r: OffsetRange) -> None:
     landed = landed_ranges(storage.list(partition_prefix(topic, r.partition)), topic)
     clashes = [x for x in landed.get(r.partition, []) if x.overlaps(r) and x != r]

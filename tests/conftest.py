@@ -1,0 +1,43 @@
+"""Shared fixtures: a real Apache Kafka broker (KRaft) per session, topics and settings per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestration.settings import Settings
+from streaming.kafka.admin import ensure_topic
+from streaming.kafka.broker import LocalBroker
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A real single-node KRaft broker on free loopback ports, in a temp dir, for the session."""
+    broker = LocalBroker(home=tmp_path_factory.mktemp("kafka"), partitions=6)
+    broker.start(timeout_s=120)
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture()
+def topic(kafka_broker: LocalBroker) -> str:
+    """A fresh 6-partition topic, so tests on the shared broker never see each other's records."""
+    name = f"test.events.{uuid.uuid4().hex[:10]}"
+    ensure_topic(kafka_broker.bootstrap_servers, name, 6)
+    return name
+
+
+@pytest.fixture()
+def settings(kafka_broker: LocalBroker, topic: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    return Settings(
+        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
+        events_topic=topic,
+        lake_root=tmp_path / "lake",
+        bronze_max_records_per_range=20_000,
+    )
