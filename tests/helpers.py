@@ -1,0 +1,39 @@
+"""Test helpers: send generated traffic and remember where Kafka put each record; read the lake back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from streaming.generator import GeneratedRecord
+from streaming.kafka.produce import producer_for
+
+
+@dataclass(frozen=True)
+class Placed:
+    record: GeneratedRecord
+    partition: int
+    offset: int
+
+
+def produce_and_place(bootstrap: str, topic: str, records: list[GeneratedRecord]) -> list[Placed]:
+    """Send every record and return each one's acknowledged (partition, offset)."""
+    producer = producer_for(bootstrap)
+    futures = [producer.send(topic, key=r.key, value=r.value) for r in records]
+    producer.flush(timeout=120)
+    producer.close()
+    placed = []
+    for rec, fut in zip(records, futures, strict=True):
+        meta = fut.get(timeout=1)
+        placed.append(Placed(rec, meta.partition, meta.offset))
+    return placed
+
+
+def read_layer(lake_root: Path, region: str, layer: str, topic: str) -> pa.Table:
+    """Every Parquet file of bronze/<layer> for ``topic`` as one table (empty files included)."""
+    files = sorted((lake_root / region / "bronze" / layer / f"topic={topic}").rglob("*.parquet"))
+    tables = [pq.read_table(f) for f in files]
+    return pa.concat_tables(tables) if tables else pa.table({})

@@ -1,0 +1,53 @@
+"""The code location loads, validates, and wires bronze with its check, job, retries and sensor."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+from orchestration.definitions import build_definitions, defs
+from orchestration.defs.bronze.assets import BRONZE_EVENTS
+from orchestration.settings import REPO_ROOT, Settings
+
+
+def test_the_code_location_loads_through_the_decorated_entry_point() -> None:
+    loaded = defs()
+    assert isinstance(loaded, dg.Definitions)
+    assert loaded.resolve_assets_def(BRONZE_EVENTS).group_names_by_key[BRONZE_EVENTS] == "bronze"
+
+
+def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "orchestration.definitions"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All code locations passed validation" in result.stdout + result.stderr
+
+
+def test_bronze_has_a_blocking_coverage_check_and_a_job_that_retries() -> None:
+    built = build_definitions(Settings(run_max_retries=3))
+    checks = built.resolve_asset_graph().asset_check_keys
+    assert dg.AssetCheckKey(BRONZE_EVENTS, "bronze_events_offset_coverage") in checks
+    job = built.resolve_job_def("bronze_job")
+    assert job.tags["dagster/max_retries"] == "3"
+    assert job.tags["meridian/lane"] == "bronze"
+    assert built.resolve_sensor_def("bronze_events_sensor").job_name == "bronze_job"
+
+
+def test_the_local_instance_enables_run_retries_and_serialises_bronze_runs() -> None:
+    config = yaml.safe_load((REPO_ROOT / "deploy" / "local" / "dagster" / "dagster.yaml").read_text())
+    assert config["run_retries"]["enabled"] is True
+    limits = config["run_coordinator"]["config"]["tag_concurrency_limits"]
+    assert {"key": "meridian/lane", "value": "bronze", "limit": 1} in limits
