@@ -10,7 +10,7 @@ import pytest
 
 from orchestration.settings import Settings
 from streaming.kafka.admin import ensure_topic
-from streaming.kafka.broker import LocalBroker
+from streaming.kafka.broker import LocalBroker, free_port
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +22,20 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBrok
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint() -> Iterator[str]:
+    """gcp-storage-emulator (PyPI): a real HTTP server speaking the GCS JSON API on a free loopback port."""
+    from gcp_storage_emulator.server import create_server
+
+    port = free_port()
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
 
 
 @pytest.fixture()

@@ -161,6 +161,8 @@ class LocalBroker:
             if self._proc is not None and self._proc.poll() is not None:
                 raise BrokerError(f"broker exited with {self._proc.returncode}:\n{self.tail_log()}")
             try:
+                # A plain TCP probe first: the admin client backs off for seconds after a refused connection.
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 admin = KafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=3000)
                 try:
                     cluster = admin.describe_cluster()

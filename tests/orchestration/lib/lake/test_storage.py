@@ -7,26 +7,11 @@ server speaking the GCS JSON API, driven by the real google-cloud-storage client
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from orchestration.lib.lake import GcsLakeStorage, LakeStorage, LakeStorageError, LocalLakeStorage
-from streaming.kafka.broker import free_port
-
-
-@pytest.fixture(scope="module")
-def gcs_endpoint() -> Iterator[str]:
-    from gcp_storage_emulator.server import create_server
-
-    port = free_port()
-    server = create_server("127.0.0.1", port, in_memory=True)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["local", "gcs"])
