@@ -71,7 +71,10 @@ def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: Set
     lines = [b'{"not": "an event"}', b"plain garbage {", b"[1,2,3]"]
     file = tmp_path / "in.jsonl"
     generated = tmp_path / "gen.jsonl"
-    assert meridian("generate", "--count", "200", "--seed", "1", "--malformed", "0", "--output", str(generated)).returncode == 0
+    assert (
+        meridian("generate", "--count", "200", "--seed", "1", "--malformed", "0", "--output", str(generated)).returncode
+        == 0
+    )
     file.write_bytes(b"\n".join(lines) + b"\n" + generated.read_bytes())
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
