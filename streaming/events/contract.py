@@ -52,9 +52,38 @@ def load_schema(version: int) -> dict[str, Any]:
     return schema
 
 
+@dataclass(frozen=True, slots=True)
+class _Conditional:
+    """The schema's one ``if/then/else``: when ``field == value``, ``required`` fields must be
+    present; otherwise ``forbidden`` fields must be absent."""
+
+    field: str
+    value: Any
+    required: tuple[str, ...]
+    forbidden: tuple[str, ...]
+
+
+def _conditional(schema: dict[str, Any]) -> _Conditional | None:
+    """Read the conditional rule out of the schema file, so the file stays the contract.
+
+    fastjsonschema evaluates ``if``/``not``/``anyOf`` by raising and catching exceptions, which
+    made validation ~4x slower; this one rule is checked directly instead, from the same file.
+    """
+    if "if" not in schema:
+        return None
+    try:
+        ((field, spec),) = schema["if"]["properties"].items()
+        forbidden = tuple(branch["required"][0] for branch in schema["else"]["not"]["anyOf"])
+        return _Conditional(field, spec["const"], tuple(schema["then"]["required"]), forbidden)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise ValueError(f"unsupported if/then/else shape in the event schema: {exc}") from exc
+
+
 @cache
-def _compiled(version: int) -> Any:
-    return fastjsonschema.compile(load_schema(version))
+def _compiled(version: int) -> tuple[Any, _Conditional | None]:
+    schema = load_schema(version)
+    plain = {k: v for k, v in schema.items() if k not in ("if", "then", "else")}
+    return fastjsonschema.compile(plain), _conditional(schema)
 
 
 def reason_for(error: fastjsonschema.JsonSchemaValueException, event: dict[str, Any]) -> str:
@@ -64,8 +93,6 @@ def reason_for(error: fastjsonschema.JsonSchemaValueException, event: dict[str, 
         wanted = error.rule_definition or []
         missing = [name for name in wanted if name not in event]
         return f"missing:{missing[0]}" if missing else "missing:unknown"
-    if error.rule == "not" and field is None:
-        return "unexpected:amount_or_currency_on_non_purchase"
     return f"invalid:{field}" if field else f"invalid:{error.rule}"
 
 
@@ -83,10 +110,21 @@ def validate_event(event: Any, reader_version: int | None = None) -> Outcome:
                 "unsupported_schema_version", f"schema_version {declared} is not one of {SUPPORTED_VERSIONS}"
             )
         version = declared
+    validate, rule = _compiled(version)
     try:
-        _compiled(version)(event)
+        validate(event)
     except fastjsonschema.JsonSchemaValueException as exc:
         return Rejected(reason_for(exc, event), exc.message)
+    if rule is not None:
+        if event.get(rule.field) == rule.value:
+            missing = [name for name in rule.required if name not in event]
+            if missing:
+                return Rejected(f"missing:{missing[0]}", f"{rule.field}={rule.value} requires {list(rule.required)}")
+        elif any(name in event for name in rule.forbidden):
+            return Rejected(
+                f"unexpected:{'_or_'.join(rule.forbidden)}_on_non_{rule.value}",
+                f"{list(rule.forbidden)} are allowed only when {rule.field}={rule.value}",
+            )
     try:
         datetime.fromisoformat(event["occurred_at"].replace("z", "Z"))
     except ValueError as exc:

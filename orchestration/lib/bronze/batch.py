@@ -12,12 +12,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from streaming.events.contract import Accepted, parse_record
+from streaming.events.contract import Accepted, Rejected, parse_record
 
 
 class RawRecord(NamedTuple):
@@ -82,39 +82,38 @@ class Batch:
 def build_batch(topic: str, records: Iterable[RawRecord], now: datetime | None = None) -> Batch:
     """Validate every record; valid ones become bronze rows, the rest quarantine rows."""
     ingested_at = now or datetime.now(UTC)
-    cols: dict[str, list[object]] = {name: [] for name in EVENT_FIELDS}
-    meta: dict[str, list[object]] = {"kafka_partition": [], "kafka_offset": [], "kafka_timestamp": []}
-    bad: dict[str, list[object]] = {
-        "kafka_partition": [],
-        "kafka_offset": [],
-        "kafka_timestamp": [],
-        "raw_value": [],
-        "reason": [],
-        "detail": [],
-    }
-    reasons: Counter[str] = Counter()
+    good: list[tuple[RawRecord, dict[str, Any]]] = []
+    bad: list[tuple[RawRecord, Rejected]] = []
     for rec in records:
         outcome = parse_record(rec.value)
         if isinstance(outcome, Accepted):
-            event = outcome.event
-            for name, values in cols.items():
-                values.append(event.get(name))
-            target = meta
+            good.append((rec, outcome.event))
         else:
-            reasons[outcome.reason] += 1
-            bad["raw_value"].append(rec.value)
-            bad["reason"].append(outcome.reason)
-            bad["detail"].append(outcome.detail[:500])
-            target = bad
-        target["kafka_partition"].append(rec.partition)
-        target["kafka_offset"].append(rec.offset)
-        target["kafka_timestamp"].append(rec.timestamp_ms)
-    events = _table(EVENTS_SCHEMA, {**cols, **meta}, topic, "ingested_at", ingested_at)
-    quarantine = _table(QUARANTINE_SCHEMA, bad, topic, "quarantined_at", ingested_at)
-    return Batch(events, quarantine, reasons)
+            bad.append((rec, outcome))
+    # Column by column with comprehensions: several times faster than appending field by field.
+    event_cols: dict[str, list[Any]] = {name: [e.get(name) for _, e in good] for name in EVENT_FIELDS}
+    events = _table(
+        EVENTS_SCHEMA, {**event_cols, **_kafka_columns([r for r, _ in good])}, topic, "ingested_at", ingested_at
+    )
+    quarantine_cols: dict[str, list[Any]] = {
+        **_kafka_columns([r for r, _ in bad]),
+        "raw_value": [r.value for r, _ in bad],
+        "reason": [o.reason for _, o in bad],
+        "detail": [o.detail[:500] for _, o in bad],
+    }
+    quarantine = _table(QUARANTINE_SCHEMA, quarantine_cols, topic, "quarantined_at", ingested_at)
+    return Batch(events, quarantine, Counter(o.reason for _, o in bad))
 
 
-def _table(schema: pa.Schema, columns: dict[str, list[object]], topic: str, stamp: str, at: datetime) -> pa.Table:
+def _kafka_columns(records: list[RawRecord]) -> dict[str, list[Any]]:
+    return {
+        "kafka_partition": [r.partition for r in records],
+        "kafka_offset": [r.offset for r in records],
+        "kafka_timestamp": [r.timestamp_ms for r in records],
+    }
+
+
+def _table(schema: pa.Schema, columns: dict[str, list[Any]], topic: str, stamp: str, at: datetime) -> pa.Table:
     rows = len(columns["kafka_offset"])
     arrays = []
     for f in schema:
