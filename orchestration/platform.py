@@ -7,6 +7,7 @@ Ctrl-C, or any child dying, stops all of them; nothing is left running.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -29,20 +30,31 @@ def _spawn(cmd: list[str], env: dict[str, str], logfile: Path) -> subprocess.Pop
 
 
 def _stop(proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
+    """Interrupt a child as Ctrl-C would, then make sure its whole process tree is gone.
+
+    ``dagster dev`` starts code servers in sessions of their own that would otherwise linger
+    until their heartbeat times out, so every descendant is collected first and reaped here.
+    """
+    import psutil
+
     try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for member in family:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.send_signal(signal.SIGINT if member.pid == proc.pid else signal.SIGTERM)
+    _, alive = psutil.wait_procs(family, timeout=timeout_s)
+    for member in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.kill()
+    psutil.wait_procs(alive, timeout=10)
+    proc.poll()
 
 
 def run_platform(generator_rate: float, port: int) -> int:
     from streaming.kafka.admin import ensure_topic
     from streaming.kafka.broker import LocalBroker
-    from streaming.kafka.topics import EVENTS_RAW
 
     settings = get_settings()
     broker = None
@@ -66,8 +78,8 @@ def run_platform(generator_rate: float, port: int) -> int:
             )
             broker.start()
             bootstrap = broker.bootstrap_servers
-        ensure_topic(bootstrap, EVENTS_RAW, settings.events_topic_partitions)
-        dagster_home = LOCAL / "dagster"
+        ensure_topic(bootstrap, settings.events_topic, settings.events_topic_partitions)
+        dagster_home = Path(os.environ.get("DAGSTER_HOME") or LOCAL / "dagster")
         dagster_home.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO_ROOT / "deploy" / "local" / "dagster" / "dagster.yaml", dagster_home / "dagster.yaml")
         env = {
@@ -123,7 +135,7 @@ def run_platform(generator_rate: float, port: int) -> int:
                     "Meridian is running:",
                     f"  Kafka          {bootstrap}"
                     + (f" (local KRaft broker, log {broker.log_file})" if broker else ""),
-                    f"  topic          {EVENTS_RAW} ({settings.events_topic_partitions} partitions)",
+                    f"  topic          {settings.events_topic} ({settings.events_topic_partitions} partitions)",
                     f"  generator      {generator_rate} events/s, log {logs / 'generator.log'}"
                     if generator_rate > 0
                     else "  generator      off",

@@ -26,6 +26,7 @@ REGION_COUNTRIES = {"us": ["US", "CA", "MX"], "eu": ["DE", "FR", "GB", "NL", "ES
 REGION_CURRENCIES = {"us": ["USD", "CAD"], "eu": ["EUR", "GBP"], "apac": ["JPY", "SGD", "AUD"]}
 EVENT_WEIGHTS = {"page_view": 0.62, "add_to_cart": 0.18, "checkout": 0.08, "purchase": 0.06, "error": 0.06}
 DEVICES = ["web", "ios", "android"]
+RECENT = 5000
 APP_VERSIONS = ["5.1.0", "5.2.0", "5.2.1", "6.0.0"]
 
 # kind -> (mutation, the reason code the contract must quarantine it with)
@@ -152,11 +153,12 @@ def _malform(rng: random.Random, event: dict[str, Any], kind: str) -> bytes:
 def generate(spec: TrafficSpec) -> Iterator[GeneratedRecord]:
     """``spec.count`` records: events, re-sent duplicates, late, v2 and malformed ones."""
     rng = random.Random(spec.seed)
-    sent: list[GeneratedRecord] = []
+    recent: list[GeneratedRecord] = []  # ring buffer: duplicates repeat one of the last RECENT events
+    written = 0
     for _ in range(spec.count):
         roll = rng.random()
-        if roll < spec.duplicates and sent:
-            original = rng.choice(sent[-5000:])
+        if roll < spec.duplicates and recent:
+            original = rng.choice(recent)
             yield GeneratedRecord(original.value, "duplicate", original.key)
             continue
         roll -= spec.duplicates
@@ -172,5 +174,9 @@ def generate(spec: TrafficSpec) -> Iterator[GeneratedRecord]:
         record = GeneratedRecord(
             orjson.dumps(event), "late" if late else ("v2" if version == 2 else "event"), event["user_id"].encode()
         )
-        sent.append(record)
+        if len(recent) < RECENT:
+            recent.append(record)
+        else:
+            recent[written % RECENT] = record
+        written += 1
         yield record

@@ -50,7 +50,7 @@ def generate(
     late: Annotated[float, typer.Option(min=0, max=1, help="Fraction with occurred_at hours to days old.")] = 0.01,
     malformed: Annotated[float, typer.Option(min=0, max=1, help="Fraction that break the contract.")] = 0.01,
     v2: Annotated[float, typer.Option(min=0, max=1, help="Fraction written with schema version 2.")] = 0.3,
-    topic: Annotated[str | None, typer.Option(help="Topic (default events.raw.v1).")] = None,
+    topic: Annotated[str | None, typer.Option(help="Topic (default: MERIDIAN_EVENTS_TOPIC or events.raw.v1).")] = None,
     bootstrap: Bootstrap = None,
 ) -> None:
     """Make realistic multi-region traffic, to Kafka or to a JSONL file."""
@@ -85,7 +85,7 @@ def generate(
 def produce(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL file, one record a line.")],
     rate: Annotated[float | None, typer.Option(min=0.1, help="Records per second.")] = None,
-    topic: Annotated[str | None, typer.Option(help="Topic (default events.raw.v1).")] = None,
+    topic: Annotated[str | None, typer.Option(help="Topic (default: MERIDIAN_EVENTS_TOPIC or events.raw.v1).")] = None,
     bootstrap: Bootstrap = None,
 ) -> None:
     """Send a file's lines to Kafka verbatim, one record a line, invalid JSON included."""
@@ -96,12 +96,12 @@ def produce(
 def _send(records: object, total: int, rate: float | None, topic: str | None, bootstrap: str | None) -> None:
     from tqdm import tqdm
 
+    from orchestration.settings import get_settings
     from streaming.kafka.produce import producer_for, send_all
-    from streaming.kafka.topics import EVENTS_RAW
 
     producer = producer_for(_bootstrap(bootstrap))
     with tqdm(total=total, unit="rec", desc="produce", disable=None) as bar:  # no bar off a terminal
-        report = send_all(producer, topic or EVENTS_RAW, records, rate, bar.update)  # type: ignore[arg-type]
+        report = send_all(producer, topic or get_settings().events_topic, records, rate, bar.update)  # type: ignore[arg-type]
     producer.close()
     typer.echo(f"sent {report.sent}, acknowledged {report.acked}, failed {report.failed}")
     if report.failed:
@@ -117,10 +117,10 @@ def topics(
     """Create the platform's Kafka topics if they do not exist."""
     from orchestration.settings import get_settings
     from streaming.kafka.admin import ensure_topic
-    from streaming.kafka.topics import EVENTS_RAW
 
-    ensure_topic(_bootstrap(bootstrap), EVENTS_RAW, partitions or get_settings().events_topic_partitions)
-    typer.echo(f"topic {EVENTS_RAW} ready")
+    settings = get_settings()
+    ensure_topic(_bootstrap(bootstrap), settings.events_topic, partitions or settings.events_topic_partitions)
+    typer.echo(f"topic {settings.events_topic} ready")
 
 
 @app.command("run-once")

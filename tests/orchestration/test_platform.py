@@ -1,0 +1,64 @@
+"""``meridian up`` end to end: the daemon's sensor lands traffic in bronze; Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from orchestration.settings import Settings
+from streaming.kafka.broker import free_port
+
+pytestmark = pytest.mark.integration
+
+
+def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: Settings, tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "MERIDIAN_EVENTS_TOPIC": settings.events_topic,
+        "MERIDIAN_LAKE_ROOT": str(settings.lake_root),
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+    }
+    up = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli.main", "up", "--port", str(port), "--generator-rate", "200"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lake = settings.lake_root / "us" / "bronze" / "events"
+    children: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 240
+        ui_ok = False
+        while time.monotonic() < deadline:
+            assert up.poll() is None, up.stdout.read() if up.stdout else ""
+            children = psutil.Process(up.pid).children(recursive=True) or children
+            if not ui_ok:
+                try:
+                    ui_ok = httpx.get(f"http://127.0.0.1:{port}/server_info", timeout=5).status_code == 200
+                except httpx.HTTPError:
+                    pass
+            if ui_ok and any(lake.rglob("*.parquet")):
+                break
+            time.sleep(1)
+        assert ui_ok, "the Dagster UI never answered"
+        assert any(lake.rglob("*.parquet")), "the sensor never landed generated traffic in bronze"
+    finally:
+        up.send_signal(signal.SIGINT)
+        out, _ = up.communicate(timeout=90)
+    assert "Meridian is running" in out
+    assert "stopped every process Meridian started" in out
+    assert up.returncode == 0, out
+    assert len(children) >= 3  # generator, dagster dev, and dagster's webserver/daemon/code server
+    still_running = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert still_running == [], [p.cmdline() for p in still_running]
