@@ -1,0 +1,88 @@
+{{ config(**date_partitioned_config()) }}
+
+with
+
+source as (
+
+    select * from {{ source('bronze', 'events') }}
+
+),
+
+typed as (
+
+    select
+        event_id,
+        event_type,
+        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
+        region,
+        user_id,
+        session_id,
+        country,
+        device,
+        cast(latency_ms as {{ dbt.type_float() }}) as latency_ms,
+        cast(amount as {{ dbt.type_float() }}) as amount,
+        currency,
+        cast(schema_version as {{ dbt.type_int() }}) as schema_version,
+        app_version,
+        kafka_partition,
+        kafka_offset,
+        ingested_at
+    from source
+
+),
+
+dated as (
+
+    select
+        *,
+        cast(occurred_at as date) as event_date
+    from typed
+
+),
+
+in_window as (
+
+    select * from dated
+    where {{ in_date_window('event_date') }}
+
+),
+
+ranked as (
+
+    -- the earliest ingested copy of an event wins; Kafka position breaks ties deterministically
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by ingested_at, kafka_partition, kafka_offset
+        ) as copy_number
+    from in_window
+
+),
+
+final as (
+
+    select
+        event_id,
+        event_type,
+        occurred_at,
+        event_date,
+        region,
+        user_id,
+        session_id,
+        country,
+        device,
+        latency_ms,
+        amount,
+        currency,
+        schema_version,
+        app_version,
+        kafka_partition,
+        kafka_offset,
+        ingested_at
+    from ranked
+    where copy_number = 1
+
+)
+
+select * from final
