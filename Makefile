@@ -8,7 +8,7 @@ UV := $(BOOT)/bin/uv
 VENV := .venv
 KAFKA_LIBS := .local/kafka/libs
 
-.PHONY: help run test lint typecheck pytest bench system-deps setup kafka clean
+.PHONY: help run test lint typecheck pytest bench system-deps setup kafka clean dbt-manifest dbt-lint
 
 help:
 	@echo "make run    - start Kafka, the generator and Dagster (UI on http://127.0.0.1:3000)"
@@ -31,7 +31,14 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-setup: system-deps $(VENV)/.synced kafka
+setup: system-deps $(VENV)/.synced kafka dbt-manifest
+
+# dbt's manifest is prepared at build time, never when Dagster imports the definitions.
+DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' 2>/dev/null | grep -v /target/)
+dbt_project/target/manifest.json: $(VENV)/.synced $(DBT_SOURCES)
+	cd dbt_project && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
+
+dbt-manifest: dbt_project/target/manifest.json
 
 # The Apache Kafka broker's jars from Maven Central (no vendor download).
 $(KAFKA_LIBS)/.stamp: deploy/local/kafka/pom.xml

@@ -1,7 +1,8 @@
 """Run the whole pipeline once, headless: the scriptable twin of the sensors and schedules.
 
-Today that is bronze and its checks: every pending offset range is landed, in bounded
-rounds, through the same job the sensor launches, so metadata and checks are identical.
+Every pending offset range is landed, in bounded rounds, through the same job the sensor
+launches; then silver and gold are built in one single-run backfill over every event date
+bronze holds, through the same job the schedule launches. Metadata and checks are identical.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ class RunSummary:
     quarantined: Counter[str] = field(default_factory=Counter)
     landed_until: dict[int, int] = field(default_factory=dict)
     failed_checks: list[str] = field(default_factory=list)
+    built_days: tuple[str, str] | None = None
+    errors: list[str] = field(default_factory=list)
+    days_outside_partitions: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         lines = [
@@ -31,45 +35,103 @@ class RunSummary:
         ]
         lines += [f"  quarantined {reason}: {n}" for reason, n in sorted(self.quarantined.items())]
         lines += [f"  partition {p}: landed up to offset {off}" for p, off in sorted(self.landed_until.items())]
+        if self.built_days:
+            lines.append(f"silver + gold: built event dates {self.built_days[0]} .. {self.built_days[1]}")
+        if self.days_outside_partitions:
+            lines.append(f"  not built (outside the daily partitions): {', '.join(self.days_outside_partitions)}")
         lines += [f"  FAILED check {name}" for name in self.failed_checks]
+        lines += [f"  ERROR {message}" for message in self.errors]
         lines.append("ok" if self.success else "FAILED")
         return "\n".join(lines)
 
 
-def run_pending(settings: Settings | None = None) -> RunSummary:
+def run_pending(settings: Settings | None = None, *, warehouse: bool = True) -> RunSummary:
+    """Land every pending Kafka range in bronze, then build silver and gold for every day with data."""
     import dagster as dg
 
     from orchestration.definitions import build_definitions
-    from orchestration.defs.bronze.assets import pending_ranges, run_config_for
-    from orchestration.defs.shared.resources import KafkaResource, LakeResource
 
     settings = settings or get_settings()
     defs = build_definitions(settings)
-    kafka = KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic)
-    lake = LakeResource.from_settings(settings)
-    job = defs.resolve_job_def("bronze_job")
     summary = RunSummary()
     # With DAGSTER_HOME set (as `make run` does), runs show in the UI; otherwise they are ephemeral.
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with instance:
-        for _ in range(MAX_ROUNDS):
-            ranges = pending_ranges(kafka, lake, settings.bronze_max_records_per_range)
-            if not ranges:
-                break
-            config = run_config_for(ranges)
-            result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
-            summary.runs += 1
-            if not result.success:
-                summary.success = False
-                break
-            for mat in result.asset_materializations_for_node("bronze__events"):
-                meta: dict[str, Any] = {key: value.value for key, value in mat.metadata.items()}
-                summary.landed += int(meta["dagster/row_count"])
-                summary.quarantined.update(meta["quarantined_by_reason"])
-                for item in meta["ranges"]:
-                    summary.landed_until[item["partition"]] = item["end"]
-            for check in result.get_asset_check_evaluations():
-                if not check.passed:
-                    summary.failed_checks.append(check.check_name)
-                    summary.success = False
+        _land_bronze(defs, settings, instance, summary)
+        if warehouse and summary.success:
+            _build_warehouse(defs, settings, instance, summary)
     return summary
+
+
+def _record_checks(result: Any, summary: RunSummary) -> None:
+    if not result.success:
+        summary.success = False
+        for event in result.get_step_failure_events():
+            error = event.event_specific_data.error
+            summary.errors.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+    for check in result.get_asset_check_evaluations():
+        if not check.passed:
+            summary.failed_checks.append(f"{check.asset_key.to_user_string()}:{check.check_name}")
+            summary.success = False
+
+
+def _land_bronze(defs: Any, settings: Settings, instance: Any, summary: RunSummary) -> None:
+    from orchestration.defs.bronze.assets import pending_ranges, run_config_for
+    from orchestration.defs.shared.resources import KafkaResource, LakeResource
+
+    kafka = KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic)
+    lake = LakeResource.from_settings(settings)
+    job = defs.resolve_job_def("bronze_job")
+    for _ in range(MAX_ROUNDS):
+        ranges = pending_ranges(kafka, lake, settings.bronze_max_records_per_range)
+        if not ranges:
+            break
+        result = job.execute_in_process(run_config=run_config_for(ranges), instance=instance, raise_on_error=False)
+        summary.runs += 1
+        if not result.success:
+            _record_checks(result, summary)
+            return
+        for mat in result.asset_materializations_for_node("bronze__events"):
+            meta: dict[str, Any] = {key: value.value for key, value in mat.metadata.items()}
+            summary.landed += int(meta["dagster/row_count"])
+            summary.quarantined.update(meta["quarantined_by_reason"])
+            for item in meta["ranges"]:
+                summary.landed_until[item["partition"]] = item["end"]
+        _record_checks(result, summary)
+
+
+def build_days(
+    defs: Any, settings: Settings, instance: Any, first: str, last: str, summary: RunSummary, full_refresh: bool = False
+) -> Any:
+    """One single-run build of silver and gold over ``first..last`` (a backfill), or a full refresh."""
+    from orchestration.defs.warehouse.jobs import range_tags
+
+    config = {"ops": {"warehouse_daily": {"config": {"full_refresh": full_refresh}}}}
+    result = defs.resolve_job_def("warehouse_job").execute_in_process(
+        run_config=config, instance=instance, tags=range_tags(first, last), raise_on_error=False
+    )
+    summary.runs += 1
+    summary.success = summary.success and result.success
+    _record_checks(result, summary)
+    return result
+
+
+def _build_warehouse(defs: Any, settings: Settings, instance: Any, summary: RunSummary) -> None:
+    from orchestration.defs.shared.resources import LakeResource
+    from orchestration.lib.warehouse import bronze_glob, event_dates_in_bronze
+
+    reference = defs.resolve_job_def("reference_job").execute_in_process(instance=instance, raise_on_error=False)
+    summary.runs += 1
+    summary.success = summary.success and reference.success
+    _record_checks(reference, summary)
+    if not summary.success:
+        return
+    partitions = defs.resolve_job_def("warehouse_job").partitions_def
+    keys = set(partitions.get_partition_keys(dynamic_partitions_store=instance))
+    storage = LakeResource.from_settings(settings).storage()
+    days = [d.isoformat() for d in event_dates_in_bronze(bronze_glob(storage, settings.events_topic))]
+    summary.days_outside_partitions = [d for d in days if d not in keys]
+    days = [d for d in days if d in keys]
+    if days:
+        build_days(defs, settings, instance, days[0], days[-1], summary)
+        summary.built_days = (days[0], days[-1])

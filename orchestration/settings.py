@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     gcs_project: str = "meridian-local"
     gcs_endpoint: str | None = None
 
+    duckdb_path: Path = REPO_ROOT / ".local" / "warehouse.duckdb"
+    dbt_target: str = "local"
+    partitions_start_date: str = "2026-10-01"
+    gold_lookback_days: int = Field(default=3, ge=1)
+
     bronze_max_records_per_range: int = Field(default=50_000, gt=0)
     bronze_poll_timeout_s: float = Field(default=30.0, gt=0)
     run_max_retries: int = Field(default=3, ge=0)

@@ -53,5 +53,6 @@ def settings(kafka_broker: LocalBroker, topic: str, tmp_path: Path, monkeypatch:
         kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
         events_topic=topic,
         lake_root=tmp_path / "lake",
+        duckdb_path=tmp_path / "warehouse.duckdb",
         bronze_max_records_per_range=20_000,
     )

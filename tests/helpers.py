@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.settings import Settings
 from streaming.generator import GeneratedRecord
 from streaming.kafka.produce import producer_for
 
@@ -37,3 +38,14 @@ def read_layer(lake_root: Path, region: str, layer: str, topic: str) -> pa.Table
     files = sorted((lake_root / region / "bronze" / layer / f"topic={topic}").rglob("*.parquet"))
     tables = [pq.read_table(f) for f in files]
     return pa.concat_tables(tables) if tables else pa.table({})
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a child process (CLI, webserver, dagster dev) use ``settings``."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "MERIDIAN_EVENTS_TOPIC": settings.events_topic,
+        "MERIDIAN_LAKE_ROOT": str(settings.lake_root),
+        "MERIDIAN_DUCKDB_PATH": str(settings.duckdb_path),
+        "MERIDIAN_BRONZE_MAX_RECORDS_PER_RANGE": str(settings.bronze_max_records_per_range),
+    }

@@ -20,7 +20,7 @@ from streaming.generator import TrafficSpec, generate
 from streaming.kafka.admin import ensure_topic
 from streaming.kafka.broker import LocalBroker
 from streaming.kafka.produce import producer_for
-from tests.helpers import produce_and_place, read_layer
+from tests.helpers import produce_and_place, read_layer, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -44,9 +44,7 @@ def test_a_run_killed_mid_batch_and_retried_leaves_exactly_once_bronze(settings:
     produce_and_place(settings.kafka_bootstrap_servers, settings.events_topic, records)
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "MERIDIAN_EVENTS_TOPIC": settings.events_topic,
-        "MERIDIAN_LAKE_ROOT": str(settings.lake_root),
+        **settings_env(settings),
         "MERIDIAN_BRONZE_MAX_RECORDS_PER_RANGE": "2000",
     }
     env.pop("DAGSTER_HOME", None)
@@ -73,7 +71,7 @@ def test_a_run_killed_mid_batch_and_retried_leaves_exactly_once_bronze(settings:
     landed_before = len(list(lake.rglob("*.parquet")))
     assert 3 <= landed_before < 30, landed_before
 
-    retry = run_pending(settings)
+    retry = run_pending(settings, warehouse=False)
 
     assert retry.success, retry.render()
     assert retry.failed_checks == []
@@ -125,9 +123,9 @@ def test_a_broker_killed_mid_stream_loses_no_acknowledged_record(
         half = len(values) // 2
         acked = _send_during_broker_crash(broker, settings.events_topic, values[:half])
         # land what is there, then crash the broker again while more traffic flows and land the rest
-        assert run_pending(settings).success
+        assert run_pending(settings, warehouse=False).success
         acked_more = _send_during_broker_crash(broker, settings.events_topic, values[half:])
-        summary = run_pending(settings)
+        summary = run_pending(settings, warehouse=False)
         assert summary.success, summary.render()
     finally:
         broker.stop()

@@ -29,7 +29,7 @@ def test_bronze_lands_in_the_regional_gcs_bucket(settings: Settings, gcs_endpoin
     records = list(generate(TrafficSpec(count=3000, seed=8, malformed=0.02)))
     produce_and_place(settings.kafka_bootstrap_servers, settings.events_topic, records)
 
-    summary = run_pending(settings)
+    summary = run_pending(settings, warehouse=False)
 
     assert summary.success, summary.render()
     events = [pq.read_table(io.BytesIO(storage.read(p))) for p in storage.list("bronze/events/")]

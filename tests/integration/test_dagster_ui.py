@@ -19,7 +19,7 @@ from orchestration.runner import run_pending
 from orchestration.settings import Settings
 from streaming.generator import TrafficSpec, generate
 from streaming.kafka.broker import free_port
-from tests.helpers import produce_and_place
+from tests.helpers import produce_and_place, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -48,14 +48,12 @@ def test_the_ui_shows_bronze_with_its_check_and_metadata(
         settings.events_topic,
         list(generate(TrafficSpec(count=500, seed=3, malformed=0.05))),
     )
-    assert run_pending(settings).success
+    assert run_pending(settings, warehouse=False).success
     port = free_port()
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "MERIDIAN_EVENTS_TOPIC": settings.events_topic,
-        "MERIDIAN_LAKE_ROOT": str(settings.lake_root),
+        **settings_env(settings),
     }
     web = subprocess.Popen(
         [

@@ -11,6 +11,7 @@ import pytest
 
 from orchestration.settings import Settings
 from streaming.kafka.admin import end_offsets
+from tests.helpers import settings_env
 
 COMMANDS = ["generate", "produce", "topics", "run-once", "up"]
 
@@ -77,9 +78,7 @@ def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: Set
     )
     file.write_bytes(b"\n".join(lines) + b"\n" + generated.read_bytes())
     env = {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "MERIDIAN_EVENTS_TOPIC": settings.events_topic,
-        "MERIDIAN_LAKE_ROOT": str(settings.lake_root),
+        **settings_env(settings),
     }
     sent = meridian("produce", str(file), "--topic", settings.events_topic, env=env)
     assert sent.returncode == 0, sent.stderr

@@ -15,6 +15,7 @@ import pytest
 
 from orchestration.settings import Settings
 from streaming.kafka.broker import free_port
+from tests.helpers import settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -23,9 +24,7 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: 
     port = free_port()
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "MERIDIAN_EVENTS_TOPIC": settings.events_topic,
-        "MERIDIAN_LAKE_ROOT": str(settings.lake_root),
+        **settings_env(settings),
         "DAGSTER_HOME": str(tmp_path / "dagster"),
     }
     up = subprocess.Popen(

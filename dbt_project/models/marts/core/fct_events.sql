@@ -30,7 +30,7 @@ final as (
         events.latency_ms,
         events.amount,
         events.currency,
-        events.amount * fx_rates.rate_to_usd as amount_usd,
+        cast(events.amount * fx_rates.rate_to_usd as {{ type_money() }}) as amount_usd,
         events.app_version
     from events
     left join fx_rates

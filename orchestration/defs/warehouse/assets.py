@@ -1,0 +1,76 @@
+"""Silver and gold: the dbt project as software-defined assets, daily-partitioned by event_date."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.defs.shared.resources import KafkaResource, LakeResource
+from orchestration.defs.warehouse.project import MeridianTranslator, dbt_project, manifest_path
+from orchestration.defs.warehouse.resources import WarehouseResource
+from orchestration.lib.warehouse import bronze_glob, window_vars
+
+REFERENCE_SELECT = "resource_type:seed dim_regions"
+
+
+def _dbt_vars(lake: LakeResource, kafka: KafkaResource) -> dict[str, Any]:
+    return {"bronze_events_glob": bronze_glob(lake.storage(), kafka.events_topic)}
+
+
+class WarehouseBuildConfig(dg.Config):
+    """``full_refresh`` rebuilds every table from scratch (dbt --full-refresh), ignoring the window."""
+
+    full_refresh: bool = False
+
+
+def build_warehouse_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefinition]:
+    project = dbt_project()
+    translator = MeridianTranslator()
+
+    @dbt_assets(
+        manifest=manifest_path(),
+        project=project,
+        select=REFERENCE_SELECT,
+        name="warehouse_reference",
+        dagster_dbt_translator=translator,
+    )
+    def warehouse_reference(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator[Any]:
+        """Seeds (fx rates, regions) and the dimensions built from them: small, rebuilt whole."""
+        with warehouse.profile_environment():
+            # cautious: tests that also touch daily models (relationships to dim_regions) run with those
+            yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
+
+    @dbt_assets(
+        manifest=manifest_path(),
+        project=project,
+        exclude=REFERENCE_SELECT,
+        name="warehouse_daily",
+        dagster_dbt_translator=translator,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def warehouse_daily(
+        context: dg.AssetExecutionContext,
+        config: WarehouseBuildConfig,
+        dbt: DbtCliResource,
+        warehouse: WarehouseResource,
+        lake: LakeResource,
+        kafka: KafkaResource,
+    ) -> Iterator[Any]:
+        """Silver and gold for the run's event_date window: one dbt build however many days."""
+        dbt_vars = _dbt_vars(lake, kafka)
+        args = ["build"]
+        if config.full_refresh:
+            args.append("--full-refresh")
+        else:
+            window = context.partition_time_window
+            dbt_vars.update(window_vars(window.start, window.end))
+            context.log.info(f"dbt build for event_date {dbt_vars['min_date']} .. {dbt_vars['max_date']}")
+        with warehouse.profile_environment():
+            yield from dbt.cli([*args, "--vars", json.dumps(dbt_vars)], context=context).stream()
+
+    return [warehouse_reference, warehouse_daily]

@@ -1,0 +1,55 @@
+"""Jobs and the daily schedule for the warehouse (silver + gold)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+
+from orchestration.lib.warehouse import lookback_window
+
+ASSET_PARTITION_RANGE_START = "dagster/asset_partition_range_start"
+ASSET_PARTITION_RANGE_END = "dagster/asset_partition_range_end"
+
+
+def daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
+    return dg.DailyPartitionsDefinition(start_date=start_date, timezone="UTC")
+
+
+def build_warehouse_jobs(
+    reference: dg.AssetsDefinition, daily: dg.AssetsDefinition, partitions: dg.DailyPartitionsDefinition
+) -> list[Any]:
+    return [
+        dg.define_asset_job(
+            "reference_job",
+            selection=dg.AssetSelection.assets(reference),
+            description="Seeds and dimensions (fx rates, regions).",
+        ),
+        dg.define_asset_job(
+            "warehouse_job",
+            selection=dg.AssetSelection.assets(daily),
+            partitions_def=partitions,
+            description="Silver and gold for a range of event dates, in one dbt build.",
+        ),
+    ]
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Tags that make one run cover partitions ``first..last`` (a single-run backfill)."""
+    return {ASSET_PARTITION_RANGE_START: first, ASSET_PARTITION_RANGE_END: last}
+
+
+def build_warehouse_schedule(lookback_days: int) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        job_name="warehouse_job",
+        cron_schedule="30 0 * * *",
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Rebuilds the last {lookback_days} days of silver and gold, catching late events.",
+    )
+    def warehouse_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        """One run over the lookback window ending yesterday (UTC)."""
+        now = context.scheduled_execution_time or datetime.now(UTC)
+        first, last = lookback_window(now.date(), lookback_days)
+        return dg.RunRequest(run_key=f"warehouse-{first}-{last}", tags=range_tags(first.isoformat(), last.isoformat()))
+
+    return warehouse_schedule
