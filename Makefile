@@ -52,9 +52,10 @@ kafka: system-deps $(KAFKA_LIBS)/.stamp
 run: setup
 	$(VENV)/bin/meridian up
 
-lint: $(VENV)/.synced
+lint: $(VENV)/.synced dbt-manifest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --nocolor
 
 typecheck: $(VENV)/.synced
 	$(VENV)/bin/mypy

@@ -63,6 +63,34 @@ def run_pending(settings: Settings | None = None, *, warehouse: bool = True) -> 
     return summary
 
 
+def run_backfill(first: str, last: str, settings: Settings | None = None, full_refresh: bool = False) -> RunSummary:
+    """Silver and gold for ``first..last`` in one run, recorded in the instance the UI reads."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+
+    settings = settings or get_settings()
+    defs = build_definitions(settings)
+    summary = RunSummary()
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    with instance:
+        keys = _partition_keys(defs, instance)
+        if first not in keys or last not in keys:
+            summary.success = False
+            summary.errors.append(f"{first}..{last} is outside the daily partitions {keys[0]}..{keys[-1]}")
+            return summary
+        build_days(defs, settings, instance, first, last, summary, full_refresh=full_refresh)
+        if summary.success:
+            summary.built_days = (first, last)
+    return summary
+
+
+def _partition_keys(defs: Any, instance: Any) -> list[str]:
+    partitions = defs.resolve_job_def("warehouse_job").partitions_def
+    assert partitions is not None, "warehouse_job is daily-partitioned"
+    return list(partitions.get_partition_keys(dynamic_partitions_store=instance))
+
+
 def _record_checks(result: Any, summary: RunSummary) -> None:
     if not result.success:
         summary.success = False
@@ -126,8 +154,7 @@ def _build_warehouse(defs: Any, settings: Settings, instance: Any, summary: RunS
     _record_checks(reference, summary)
     if not summary.success:
         return
-    partitions = defs.resolve_job_def("warehouse_job").partitions_def
-    keys = set(partitions.get_partition_keys(dynamic_partitions_store=instance))
+    keys = set(_partition_keys(defs, instance))
     storage = LakeResource.from_settings(settings).storage()
     days = [d.isoformat() for d in event_dates_in_bronze(bronze_glob(storage, settings.events_topic))]
     summary.days_outside_partitions = [d for d in days if d not in keys]

@@ -135,6 +135,26 @@ def run_once() -> None:
 
 
 @app.command()
+def backfill(
+    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First event date (UTC), inclusive.")],
+    end: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last event date (UTC), inclusive.")],
+    full_refresh: Annotated[bool, typer.Option(help="Rebuild every table from scratch instead.")] = False,
+) -> None:
+    """Rebuild silver and gold for a range of days in one dbt run (a single-run backfill).
+
+    The same backfill from the UI: select the partitions of the silver/gold assets, Materialize.
+    """
+    from orchestration.runner import run_backfill
+
+    if end < start:
+        raise typer.BadParameter(f"--end {end.date()} is before --start {start.date()}")
+    summary = run_backfill(start.date().isoformat(), end.date().isoformat(), full_refresh=full_refresh)
+    typer.echo(summary.render())
+    if not summary.success:
+        raise typer.Exit(1)
+
+
+@app.command()
 def up(
     generator_rate: Annotated[float, typer.Option(help="Synthetic events per second (0: no generator).")] = 50.0,
     port: Annotated[int, typer.Option(help="Dagster UI port.")] = 3000,

@@ -13,7 +13,7 @@ from orchestration.settings import Settings
 from streaming.kafka.admin import end_offsets
 from tests.helpers import settings_env
 
-COMMANDS = ["generate", "produce", "topics", "run-once", "up"]
+COMMANDS = ["generate", "produce", "topics", "run-once", "backfill", "up"]
 
 
 def meridian(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -112,3 +112,17 @@ def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: Set
     for reason in ("invalid:schema_version", "invalid_json", "not_an_object"):
         assert f"quarantined {reason}: 1" in landed.stdout
     assert "ok" in landed.stdout.splitlines()[-1]
+    assert "silver + gold: built event dates 2026-11-01 .. 2026-11-01" in landed.stdout
+
+    refilled = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli.main", "backfill", "--start", "2026-11-01", "--end", "2026-11-01"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env_no_home,
+        check=False,
+    )
+    assert refilled.returncode == 0, refilled.stdout + refilled.stderr
+    assert "silver + gold: built event dates 2026-11-01 .. 2026-11-01" in refilled.stdout
+    backwards = meridian("backfill", "--start", "2026-11-02", "--end", "2026-11-01", env=env)
+    assert backwards.returncode != 0 and "before --start" in backwards.stderr

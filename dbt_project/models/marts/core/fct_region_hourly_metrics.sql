@@ -42,10 +42,12 @@ final as (
         count(distinct event_id) as events,
         count(distinct user_id) as users,
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
-        cast(coalesce(sum(case when event_type = 'purchase' then amount_usd end), 0) as {{ type_double() }})
-            as revenue_usd,
-        cast(sum(case when event_type = 'error' then 1 else 0 end) as {{ type_double() }})
-            / count(*) as error_rate,
+        cast(
+            coalesce(sum(case when event_type = 'purchase' then amount_usd end), 0) as {{ type_double() }}
+        ) as revenue_usd,
+        cast(
+            sum(case when event_type = 'error' then 1 else 0 end) as {{ type_double() }}
+        ) / count(*) as error_rate,
         max(p95_latency_ms) as p95_latency_ms
     from with_percentile
     group by region, event_hour, event_date
