@@ -15,11 +15,16 @@ help:
 	@echo "make test   - set up, then lint, type-check and run the whole test suite"
 	@echo "make bench  - run the benchmarks in bench/"
 
-# Java 17 and Maven fetch and run the Kafka broker; Debian packages, installed only when missing.
+# Debian packages, installed only when missing: Java 17 and Maven fetch and run the Kafka broker;
+# Chromium is the browser the UI tests drive (no browser is ever downloaded by a test tool).
 system-deps:
-	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
-	  echo "installing Java and Maven from Debian"; \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jre-headless maven; \
+	@missing=""; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing from Debian:$$missing"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	fi
 
 # uv resolves and installs our dependency set in seconds (pip's resolver backtracks for 20+ minutes).

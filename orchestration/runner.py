@@ -19,7 +19,8 @@ MAX_ROUNDS = 1000
 
 @dataclass
 class RunSummary:
-    runs: int = 0
+    runs: int = 0  # bronze runs
+    warehouse_runs: int = 0
     success: bool = True
     landed: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
@@ -36,7 +37,10 @@ class RunSummary:
         lines += [f"  quarantined {reason}: {n}" for reason, n in sorted(self.quarantined.items())]
         lines += [f"  partition {p}: landed up to offset {off}" for p, off in sorted(self.landed_until.items())]
         if self.built_days:
-            lines.append(f"silver + gold: built event dates {self.built_days[0]} .. {self.built_days[1]}")
+            lines.append(
+                f"silver + gold: built event dates {self.built_days[0]} .. {self.built_days[1]} "
+                f"({self.warehouse_runs} run(s))"
+            )
         if self.days_outside_partitions:
             lines.append(f"  not built (outside the daily partitions): {', '.join(self.days_outside_partitions)}")
         lines += [f"  FAILED check {name}" for name in self.failed_checks]
@@ -87,7 +91,8 @@ def run_backfill(first: str, last: str, settings: Settings | None = None, full_r
 
 def _partition_keys(defs: Any, instance: Any) -> list[str]:
     partitions = defs.resolve_job_def("warehouse_job").partitions_def
-    assert partitions is not None, "warehouse_job is daily-partitioned"
+    if partitions is None:
+        raise RuntimeError("warehouse_job lost its daily partitions; check orchestration/defs/warehouse/jobs.py")
     return list(partitions.get_partition_keys(dynamic_partitions_store=instance))
 
 
@@ -138,7 +143,7 @@ def build_days(
     result = defs.resolve_job_def("warehouse_job").execute_in_process(
         run_config=config, instance=instance, tags=range_tags(first, last), raise_on_error=False
     )
-    summary.runs += 1
+    summary.warehouse_runs += 1
     summary.success = summary.success and result.success
     _record_checks(result, summary)
     return result
@@ -149,7 +154,7 @@ def _build_warehouse(defs: Any, settings: Settings, instance: Any, summary: RunS
     from orchestration.lib.warehouse import bronze_glob, event_dates_in_bronze
 
     reference = defs.resolve_job_def("reference_job").execute_in_process(instance=instance, raise_on_error=False)
-    summary.runs += 1
+    summary.warehouse_runs += 1
     summary.success = summary.success and reference.success
     _record_checks(reference, summary)
     if not summary.success:

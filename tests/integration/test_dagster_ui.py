@@ -1,7 +1,8 @@
-"""What the Dagster UI shows, asked of a real dagster-webserver through its GraphQL API.
+"""What a user sees in the Dagster UI, from a real dagster-webserver on a free loopback port.
 
-The webserver serves the UI from this same GraphQL endpoint; the browser-level test (headless
-Chromium) arrives with the silver/gold issue.
+Two views of the same server: its GraphQL API (exact facts about assets, checks, metadata) and
+Debian's Chromium driven headless by Playwright (the page a person looks at, with a screenshot
+saved under artifacts/ui/). No browser is downloaded: Playwright is pointed at /usr/bin/chromium.
 """
 
 from __future__ import annotations
@@ -10,51 +11,67 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from orchestration.runner import run_pending
-from orchestration.settings import Settings
+from orchestration.settings import REPO_ROOT, Settings
 from streaming.generator import TrafficSpec, generate
 from streaming.kafka.broker import free_port
 from tests.helpers import produce_and_place, settings_env
 
 pytestmark = pytest.mark.integration
 
+ARTIFACTS = REPO_ROOT / "artifacts" / "ui"
+CHROMIUM = "/usr/bin/chromium"
 QUERY = """
-query Bronze {
-  assetNodes(assetKeys: [{path: ["bronze", "events"]}]) {
+query Asset($path: [String!]!) {
+  assetNodes(assetKeys: [{path: $path}]) {
     groupName
     description
     assetChecksOrError { ... on AssetChecks { checks { name blocking executionForLatestMaterialization { status } } } }
   }
-  assetOrError(assetKey: {path: ["bronze", "events"]}) {
+  assetOrError(assetKey: {path: $path}) {
     ... on Asset { assetMaterializations(limit: 1) { metadataEntries { label } } }
   }
 }
 """
 
 
-def test_the_ui_shows_bronze_with_its_check_and_metadata(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    produce_and_place(
-        settings.kafka_bootstrap_servers,
-        settings.events_topic,
-        list(generate(TrafficSpec(count=500, seed=3, malformed=0.05))),
+@pytest.fixture(scope="module")
+def webserver(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+    """A webserver over an instance where bronze, silver and gold have all been materialized."""
+    from streaming.kafka.admin import ensure_topic
+
+    tmp = tmp_path_factory.mktemp("ui")
+    settings = Settings(
+        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
+        events_topic="ui.events.v1",
+        lake_root=tmp / "lake",
+        duckdb_path=tmp / "warehouse.duckdb",
     )
-    assert run_pending(settings, warehouse=False).success
+    ensure_topic(settings.kafka_bootstrap_servers, settings.events_topic, 6)
+    home = tmp / "dagster_home"
+    home.mkdir()
+    old_home = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        produce_and_place(
+            settings.kafka_bootstrap_servers,
+            settings.events_topic,
+            list(generate(TrafficSpec(count=1500, seed=3, malformed=0.05, days=2))),
+        )
+        assert run_pending(settings).success
+    finally:
+        if old_home is None:
+            os.environ.pop("DAGSTER_HOME")
+        else:
+            os.environ["DAGSTER_HOME"] = old_home
     port = free_port()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        **settings_env(settings),
-    }
     web = subprocess.Popen(
         [
             sys.executable,
@@ -67,29 +84,36 @@ def test_the_ui_shows_bronze_with_its_check_and_metadata(
             "-p",
             str(port),
         ],
-        env=env,
+        env={**os.environ, **settings_env(settings), "DAGSTER_HOME": str(home)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}/graphql"
+    base = f"http://127.0.0.1:{port}"
     try:
-        deadline, data = time.monotonic() + 120, None
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
-            try:
-                response = httpx.post(url, json={"query": QUERY}, timeout=10)
-                body = response.json()
-                if response.status_code == 200 and body.get("data", {}).get("assetNodes"):
-                    data = body["data"]
-                    break
-            except (httpx.HTTPError, ValueError):
-                pass
             assert web.poll() is None, "dagster-webserver exited"
+            if graphql(base, ["bronze", "events"]).get("assetNodes"):
+                break
             time.sleep(0.5)
-        assert data is not None, "the webserver did not serve the bronze asset in time"
+        else:
+            pytest.fail("the webserver did not serve the assets in time")
+        yield base, settings
     finally:
         web.terminate()
         web.wait(timeout=30)
 
+
+def graphql(base: str, path: list[str]) -> dict[str, Any]:
+    try:
+        response = httpx.post(f"{base}/graphql", json={"query": QUERY, "variables": {"path": path}}, timeout=10)
+        return response.json().get("data") or {}
+    except (httpx.HTTPError, ValueError):
+        return {}
+
+
+def test_bronze_shows_its_blocking_check_and_metadata(webserver: tuple[str, Settings]) -> None:
+    data = graphql(webserver[0], ["bronze", "events"])
     node = data["assetNodes"][0]
     assert node["groupName"] == "bronze"
     assert "Kafka" in node["description"]
@@ -98,3 +122,66 @@ def test_the_ui_shows_bronze_with_its_check_and_metadata(
     assert checks[0]["executionForLatestMaterialization"]["status"] == "SUCCEEDED"
     labels = {e["label"] for e in data["assetOrError"]["assetMaterializations"][0]["metadataEntries"]}
     assert {"dagster/row_count", "quarantined", "quarantined_by_reason", "ranges", "bytes_written", "files"} <= labels
+
+
+def test_gold_assets_show_dbt_tests_as_passed_checks(webserver: tuple[str, Settings]) -> None:
+    data = graphql(webserver[0], ["gold", "fct_events"])
+    node = data["assetNodes"][0]
+    assert node["groupName"] == "gold"
+    checks = {c["name"]: c["executionForLatestMaterialization"]["status"] for c in node["assetChecksOrError"]["checks"]}
+    assert checks["unique_fct_events_event_id"] == "SUCCEEDED"
+    assert all(status == "SUCCEEDED" for status in checks.values()), checks
+    assert data["assetOrError"]["assetMaterializations"], "gold/fct_events was never materialized"
+    assert graphql(webserver[0], ["silver", "stg_events"])["assetNodes"][0]["groupName"] == "silver"
+
+
+def dismiss_welcome(page: Any) -> None:
+    """Close the "join the community" dialog a fresh browser profile gets, if it shows up."""
+    skip = page.get_by_role("button", name="Skip")
+    try:
+        skip.first.wait_for(timeout=5_000)
+    except Exception:  # playwright TimeoutError: no dialog this time
+        return
+    skip.first.click()
+
+
+def test_a_person_sees_the_layers_and_a_gold_asset_with_its_checks(webserver: tuple[str, Settings]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+    base = webserver[0]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"{base}/asset-groups", wait_until="networkidle", timeout=120_000)
+            dismiss_welcome(page)
+            for group in ("bronze", "silver", "gold"):
+                page.get_by_text(group, exact=True).first.wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "asset-groups.png"), full_page=True)
+
+            page.goto(f"{base}/assets/gold/fct_events", wait_until="networkidle", timeout=120_000)
+            dismiss_welcome(page)
+            page.get_by_text("Latest materialization").first.wait_for(timeout=60_000)
+            page.get_by_text("Latest check results").first.wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "gold-fct_events.png"), full_page=True)
+
+            page.goto(f"{base}/assets/gold/fct_events?view=checks", wait_until="networkidle", timeout=120_000)
+            dismiss_welcome(page)
+            page.get_by_text("unique_fct_events_event_id").first.wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "gold-fct_events-checks.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "gold-fct_events-checks.png").stat().st_size > 10_000

