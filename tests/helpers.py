@@ -49,3 +49,14 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "MERIDIAN_DUCKDB_PATH": str(settings.duckdb_path),
         "MERIDIAN_BRONZE_MAX_RECORDS_PER_RANGE": str(settings.bronze_max_records_per_range),
     }
+
+
+def query_warehouse(settings: Settings, sql: str) -> list[tuple[object, ...]]:
+    """Rows of ``sql`` against the local DuckDB warehouse, opened read-only."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

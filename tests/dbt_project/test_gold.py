@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pytest
 
 from orchestration.definitions import build_definitions
@@ -16,7 +15,7 @@ from orchestration.runner import RunSummary, build_days, run_pending
 from orchestration.settings import Settings
 from streaming.generator import TrafficSpec, generate
 from tests.dbt_project.oracle import expected_gold
-from tests.helpers import produce_and_place
+from tests.helpers import produce_and_place, query_warehouse
 
 pytestmark = pytest.mark.integration
 
@@ -33,23 +32,21 @@ SPEC = TrafficSpec(
 
 
 def gold_tables(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-    try:
-        return {
-            "fct_events": con.execute(
-                "select event_id, event_type, occurred_at, event_date, region, user_id, session_id, country, "
-                "device, latency_ms, amount, currency, amount_usd, app_version from gold.fct_events order by event_id"
-            ).fetchall(),
-            "fct_region_hourly_metrics": con.execute(
-                "select region, event_hour, events, users, purchases, revenue_usd, error_rate, p95_latency_ms "
-                "from gold.fct_region_hourly_metrics order by region, event_hour"
-            ).fetchall(),
-            "fct_daily_active_users": con.execute(
-                "select region, event_date, users from gold.fct_daily_active_users order by region, event_date"
-            ).fetchall(),
-        }
-    finally:
-        con.close()
+    return {
+        "fct_events": query_warehouse(
+            settings,
+            "select event_id, event_type, occurred_at, event_date, region, user_id, session_id, country, "
+            "device, latency_ms, amount, currency, amount_usd, app_version from gold.fct_events order by event_id",
+        ),
+        "fct_region_hourly_metrics": query_warehouse(
+            settings,
+            "select region, event_hour, events, users, purchases, revenue_usd, error_rate, p95_latency_ms "
+            "from gold.fct_region_hourly_metrics order by region, event_hour",
+        ),
+        "fct_daily_active_users": query_warehouse(
+            settings, "select region, event_date, users from gold.fct_daily_active_users order by region, event_date"
+        ),
+    }
 
 
 def close(a: float | None, b: float | None) -> bool:

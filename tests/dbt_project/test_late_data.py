@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import dagster as dg
-import duckdb
 import pytest
 
 from orchestration.definitions import build_definitions
@@ -15,7 +14,7 @@ from orchestration.runner import run_pending
 from orchestration.settings import Settings
 from streaming.generator import TrafficSpec, generate
 from tests.dbt_project.oracle import expected_gold
-from tests.helpers import produce_and_place
+from tests.helpers import produce_and_place, query_warehouse
 
 
 def test_the_lookback_window_is_the_full_days_before_today() -> None:
@@ -23,12 +22,8 @@ def test_the_lookback_window_is_the_full_days_before_today() -> None:
 
 
 def daily_users(settings: Settings) -> dict[tuple[str, date], int]:
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-    try:
-        rows = con.execute("select region, event_date, users from gold.fct_daily_active_users").fetchall()
-    finally:
-        con.close()
-    return {(r[0], r[1]): r[2] for r in rows}
+    rows = query_warehouse(settings, "select region, event_date, users from gold.fct_daily_active_users")
+    return {(str(r[0]), r[1]): int(r[2]) for r in rows}  # type: ignore[misc]
 
 
 @pytest.mark.integration

@@ -17,12 +17,14 @@ COMMANDS = ["generate", "produce", "topics", "run-once", "backfill", "up"]
 
 
 def meridian(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user would; never against the developer's own Dagster instance."""
+    child_env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k != "DAGSTER_HOME"}
     return subprocess.run(
         [sys.executable, "-m", "orchestration.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env=child_env,
         check=False,
     )
 
@@ -98,15 +100,7 @@ def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: Set
     assert sorted(values) == sorted(file.read_bytes().splitlines())
     assert sum(end_offsets(settings.kafka_bootstrap_servers, settings.events_topic).values()) == 203
 
-    env_no_home = {k: v for k, v in {**os.environ, **env}.items() if k != "DAGSTER_HOME"}
-    landed = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli.main", "run-once"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env_no_home,
-        check=False,
-    )
+    landed = meridian("run-once", env=env)
     assert landed.returncode == 0, landed.stdout + landed.stderr
     assert "bronze: 200 events landed in 1 run(s), 3 quarantined" in landed.stdout
     for reason in ("invalid:schema_version", "invalid_json", "not_an_object"):
@@ -115,14 +109,7 @@ def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: Set
     built = [line for line in landed.stdout.splitlines() if line.startswith("silver + gold: built event dates")]
     assert built and built[0].split("dates ")[1].startswith("2026-1"), landed.stdout
 
-    refilled = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli.main", "backfill", "--start", "2026-11-01", "--end", "2026-11-01"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env_no_home,
-        check=False,
-    )
+    refilled = meridian("backfill", "--start", "2026-11-01", "--end", "2026-11-01", env=env)
     assert refilled.returncode == 0, refilled.stdout + refilled.stderr
     assert "silver + gold: built event dates 2026-11-01 .. 2026-11-01 (1 run(s))" in refilled.stdout
     backwards = meridian("backfill", "--start", "2026-11-02", "--end", "2026-11-01", env=env)

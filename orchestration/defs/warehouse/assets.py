@@ -26,16 +26,13 @@ class WarehouseBuildConfig(dg.Config):
 
 
 def build_warehouse_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefinition]:
-    project = dbt_project()
-    translator = MeridianTranslator()
+    common: dict[str, Any] = {
+        "manifest": manifest_path(),
+        "project": dbt_project(),
+        "dagster_dbt_translator": MeridianTranslator(),
+    }
 
-    @dbt_assets(
-        manifest=manifest_path(),
-        project=project,
-        select=REFERENCE_SELECT,
-        name="warehouse_reference",
-        dagster_dbt_translator=translator,
-    )
+    @dbt_assets(select=REFERENCE_SELECT, name="warehouse_reference", **common)
     def warehouse_reference(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ) -> Iterator[Any]:
@@ -45,13 +42,11 @@ def build_warehouse_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.
             yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
 
     @dbt_assets(
-        manifest=manifest_path(),
-        project=project,
         exclude=REFERENCE_SELECT,
         name="warehouse_daily",
-        dagster_dbt_translator=translator,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        **common,
     )
     def warehouse_daily(
         context: dg.AssetExecutionContext,
