@@ -15,7 +15,7 @@ from orchestration.defs.bronze.assets import bronze_events
 from orchestration.defs.bronze.checks import bronze_events_offset_coverage
 from orchestration.defs.bronze.jobs import build_bronze_job
 from orchestration.defs.bronze.sensors import build_bronze_sensor
-from orchestration.defs.shared.resources import KafkaResource, LakeResource
+from orchestration.defs.shared.resources import shared_resources
 from orchestration.settings import Settings, get_settings
 
 
@@ -26,6 +26,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     from orchestration.defs.warehouse.project import DBT_PROJECT_DIR
     from orchestration.defs.warehouse.resources import WarehouseResource, dbt_cli_resource
 
+    kafka, lake = shared_resources(settings)
     bronze_job = build_bronze_job(settings.run_max_retries)
     partitions = daily_partitions(settings.partitions_start_date)
     reference, daily = build_warehouse_assets(partitions)
@@ -39,10 +40,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             # the dbt installed beside this interpreter, whether or not the virtualenv is activated
             "dbt": dbt_cli_resource(str(DBT_PROJECT_DIR), str(Path(sys.executable).parent / "dbt")),
             "warehouse": WarehouseResource(target=settings.dbt_target, duckdb_path=str(settings.duckdb_path)),
-            "kafka": KafkaResource(
-                bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic
-            ),
-            "lake": LakeResource.from_settings(settings),
+            "kafka": kafka,
+            "lake": lake,
         },
     )
 

@@ -51,15 +51,13 @@ class RunSummary:
 
 def run_pending(settings: Settings | None = None, *, warehouse: bool = True) -> RunSummary:
     """Land every pending Kafka range in bronze, then build silver and gold for every day with data."""
-    import dagster as dg
 
     from orchestration.definitions import build_definitions
 
     settings = settings or get_settings()
     defs = build_definitions(settings)
     summary = RunSummary()
-    # With DAGSTER_HOME set (as `make run` does), runs show in the UI; otherwise they are ephemeral.
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = _instance()
     with instance:
         _land_bronze(defs, settings, instance, summary)
         if warehouse and summary.success:
@@ -69,14 +67,13 @@ def run_pending(settings: Settings | None = None, *, warehouse: bool = True) -> 
 
 def run_backfill(first: str, last: str, settings: Settings | None = None, full_refresh: bool = False) -> RunSummary:
     """Silver and gold for ``first..last`` in one run, recorded in the instance the UI reads."""
-    import dagster as dg
 
     from orchestration.definitions import build_definitions
 
     settings = settings or get_settings()
     defs = build_definitions(settings)
     summary = RunSummary()
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = _instance()
     with instance:
         keys = _partition_keys(defs, instance)
         if first not in keys or last not in keys:
@@ -87,6 +84,13 @@ def run_backfill(first: str, last: str, settings: Settings | None = None, full_r
         if summary.success:
             summary.built_days = (first, last)
     return summary
+
+
+def _instance() -> Any:
+    """With DAGSTER_HOME set (as `make run` does), runs show in the UI; otherwise they are ephemeral."""
+    import dagster as dg
+
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
 def _partition_keys(defs: Any, instance: Any) -> list[str]:
@@ -110,10 +114,9 @@ def _record_checks(result: Any, summary: RunSummary) -> None:
 
 def _land_bronze(defs: Any, settings: Settings, instance: Any, summary: RunSummary) -> None:
     from orchestration.defs.bronze.assets import pending_ranges, run_config_for
-    from orchestration.defs.shared.resources import KafkaResource, LakeResource
+    from orchestration.defs.shared.resources import shared_resources
 
-    kafka = KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic)
-    lake = LakeResource.from_settings(settings)
+    kafka, lake = shared_resources(settings)
     job = defs.resolve_job_def("bronze_job")
     for _ in range(MAX_ROUNDS):
         ranges = pending_ranges(kafka, lake, settings.bronze_max_records_per_range)
@@ -150,7 +153,7 @@ def build_days(
 
 
 def _build_warehouse(defs: Any, settings: Settings, instance: Any, summary: RunSummary) -> None:
-    from orchestration.defs.shared.resources import LakeResource
+    from orchestration.defs.shared.resources import shared_resources
     from orchestration.lib.warehouse import bronze_glob, event_dates_in_bronze
 
     reference = defs.resolve_job_def("reference_job").execute_in_process(instance=instance, raise_on_error=False)
@@ -160,7 +163,7 @@ def _build_warehouse(defs: Any, settings: Settings, instance: Any, summary: RunS
     if not summary.success:
         return
     keys = set(_partition_keys(defs, instance))
-    storage = LakeResource.from_settings(settings).storage()
+    storage = shared_resources(settings)[1].storage()
     days = [d.isoformat() for d in event_dates_in_bronze(bronze_glob(storage, settings.events_topic))]
     summary.days_outside_partitions = [d for d in days if d not in keys]
     days = [d for d in days if d in keys]

@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streaming.kafka.topics import EVENTS_RAW
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,7 +40,7 @@ class Settings(BaseSettings):
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "MERIDIAN_KAFKA_BOOTSTRAP_SERVERS"),
     )
-    events_topic: str = "events.raw.v1"
+    events_topic: str = EVENTS_RAW
     events_topic_partitions: int = 6
 
     lake_backend: LakeBackend = LakeBackend.LOCAL
@@ -53,7 +55,6 @@ class Settings(BaseSettings):
     gold_lookback_days: int = Field(default=3, ge=1)
 
     bronze_max_records_per_range: int = Field(default=50_000, gt=0)
-    bronze_poll_timeout_s: float = Field(default=30.0, gt=0)
     run_max_retries: int = Field(default=3, ge=0)
 
 

@@ -61,3 +61,9 @@ class LakeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             gcs_project=settings.gcs_project,
             gcs_endpoint=settings.gcs_endpoint,
         )
+
+
+def shared_resources(settings: Settings) -> tuple[KafkaResource, LakeResource]:
+    """The Kafka and lake resources of a deployment, as the definitions and run-once both use them."""
+    kafka = KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic)
+    return kafka, LakeResource.from_settings(settings)
