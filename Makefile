@@ -7,8 +7,9 @@ BOOT := .local/bootstrap
 UV := $(BOOT)/bin/uv
 VENV := .venv
 KAFKA_LIBS := .local/kafka/libs
+BQEMU_VENV := .local/bqemulator
 
-.PHONY: help run test lint typecheck pytest bench system-deps setup kafka clean dbt-manifest dbt-lint
+.PHONY: help run test lint typecheck pytest bench system-deps setup kafka clean dbt-manifest dbt-lint bqemulator
 
 help:
 	@echo "make run    - start Kafka, the generator and Dagster (UI on http://127.0.0.1:3000)"
@@ -36,7 +37,14 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-setup: system-deps $(VENV)/.synced kafka dbt-manifest
+setup: system-deps $(VENV)/.synced kafka dbt-manifest bqemulator
+
+# The BigQuery emulator the BigQuery-target tests use, in its own virtualenv (it pins its own sqlglot).
+$(BQEMU_VENV)/.synced: $(UV) deploy/local/bqemulator/uv.lock deploy/local/bqemulator/pyproject.toml
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(BQEMU_VENV) $(UV) sync --frozen --python $(PYTHON) --project deploy/local/bqemulator
+	@touch $@
+
+bqemulator: $(BQEMU_VENV)/.synced
 
 # dbt's manifest is prepared at build time, never when Dagster imports the definitions.
 DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' 2>/dev/null | grep -v /target/)

@@ -23,25 +23,38 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # dagster_dbt costs seconds to import: only code that builds the definitions pays for it.
     from orchestration.defs.warehouse.assets import build_warehouse_assets
     from orchestration.defs.warehouse.jobs import build_warehouse_jobs, build_warehouse_schedule, daily_partitions
-    from orchestration.defs.warehouse.project import DBT_PROJECT_DIR
+    from orchestration.defs.warehouse.project import DBT_PROJECT_DIR, MeridianTranslator
     from orchestration.defs.warehouse.resources import WarehouseResource, dbt_cli_resource
 
     kafka, lake = shared_resources(settings)
-    bronze_job = build_bronze_job(settings.run_max_retries)
+    bronze_assets: list[dg.AssetsDefinition] = [bronze_events]
+    checks: list[dg.AssetChecksDefinition] = [bronze_events_offset_coverage]
+    extra_resources: dict[str, object] = {}
+    translator = MeridianTranslator()
+    if settings.uses_bigquery:
+        # dagster_gcp costs seconds to import too: only BigQuery deployments load it.
+        from orchestration.defs.bronze import bigquery
+
+        bronze_assets.append(bigquery.bronze_events_bigquery)
+        checks.append(bigquery.bronze_events_bigquery_matches_lake)
+        extra_resources["bigquery"] = bigquery.MeridianBigQueryResource.from_settings(settings)
+        translator = MeridianTranslator(source_keys={("bronze", "events"): bigquery.BRONZE_EVENTS_BIGQUERY.path})
+    bronze_job = build_bronze_job(settings.run_max_retries, [asset.key for asset in bronze_assets])
     partitions = daily_partitions(settings.partitions_start_date)
-    reference, daily = build_warehouse_assets(partitions)
+    reference, daily = build_warehouse_assets(partitions, translator)
     return dg.Definitions(
-        assets=[bronze_events, reference, daily],
-        asset_checks=[bronze_events_offset_coverage],
+        assets=[*bronze_assets, reference, daily],
+        asset_checks=checks,
         jobs=[bronze_job, *build_warehouse_jobs(reference, daily, partitions)],
         sensors=[build_bronze_sensor(bronze_job, settings.bronze_max_records_per_range)],
         schedules=[build_warehouse_schedule(settings.gold_lookback_days)],
         resources={
             # the dbt installed beside this interpreter, whether or not the virtualenv is activated
             "dbt": dbt_cli_resource(str(DBT_PROJECT_DIR), str(Path(sys.executable).parent / "dbt")),
-            "warehouse": WarehouseResource(target=settings.dbt_target, duckdb_path=str(settings.duckdb_path)),
+            "warehouse": WarehouseResource.from_settings(settings),
             "kafka": kafka,
             "lake": lake,
+            **extra_resources,
         },
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,12 +51,25 @@ class Settings(BaseSettings):
     gcs_endpoint: str | None = None
 
     duckdb_path: Path = REPO_ROOT / ".local" / "warehouse.duckdb"
-    dbt_target: str = "local"
+    dbt_target: str = "local"  # dbt profile target: local (DuckDB), dev/prod (BigQuery), emulator
+    # BigQuery (dbt's dev/prod/emulator targets): where the warehouse and the raw bronze table live.
+    bq_project: str = "meridian-dev"
+    bq_dataset: str = "meridian"
+    bq_raw_dataset: str = "raw"
+    bq_location: str = "US"
+    bq_endpoint: str | None = None  # emulators only; production talks to Google's endpoint
+    # insert_overwrite in production; merge only where an emulator cannot run insert_overwrite
+    bq_incremental_strategy: Literal["insert_overwrite", "merge"] = "insert_overwrite"
     partitions_start_date: str = "2026-10-01"
     gold_lookback_days: int = Field(default=3, ge=1)
 
     bronze_max_records_per_range: int = Field(default=50_000, gt=0)
     run_max_retries: int = Field(default=3, ge=0)
+
+    @property
+    def uses_bigquery(self) -> bool:
+        """Every dbt target but ``local`` is BigQuery (see dbt_project/profiles.yml)."""
+        return self.dbt_target != "local"
 
 
 def get_settings() -> Settings:

@@ -38,6 +38,18 @@ def gcs_endpoint() -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def bigquery_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """bqemulator (PyPI): BigQuery's REST API served from DuckDB, on a free loopback port."""
+    from tests.bigquery_emulator import BigQueryEmulator
+
+    emulator = BigQueryEmulator(tmp_path_factory.mktemp("bqemulator") / "emulator.log").start()
+    try:
+        yield emulator.endpoint
+    finally:
+        emulator.stop()
+
+
 @pytest.fixture()
 def topic(kafka_broker: LocalBroker) -> str:
     """A fresh 6-partition topic, so tests on the shared broker never see each other's records."""

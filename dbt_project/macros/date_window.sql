@@ -7,16 +7,26 @@
   {%- endif -%}
 {% endmacro %}
 
-{#- Incremental config shared by every date-partitioned model. -#}
-{% macro date_partitioned_config() %}
+{#- Incremental config shared by every date-partitioned model; `grain` is the model's row key.
+
+    BigQuery replaces the run's date partitions (insert_overwrite). Emulators that cannot run
+    insert_overwrite's script select `merge` with var bigquery_incremental_strategy: rows are then
+    upserted by `grain`, which gives the same tables here because bronze only grows (a rebuilt day
+    never loses a row). DuckDB deletes the window's days and inserts them again. -#}
+{% macro date_partitioned_config(grain) %}
   {%- if target.type == 'bigquery' -%}
-    {{ return({
+    {%- set strategy = var('bigquery_incremental_strategy') -%}
+    {%- set config = {
       'materialized': 'incremental',
-      'incremental_strategy': var('bigquery_incremental_strategy'),
+      'incremental_strategy': strategy,
       'partition_by': {'field': 'event_date', 'data_type': 'date'},
       'cluster_by': ['region'],
       'on_schema_change': 'fail',
-    }) }}
+    } -%}
+    {%- if strategy == 'merge' -%}
+      {%- do config.update({'unique_key': grain}) -%}
+    {%- endif -%}
+    {{ return(config) }}
   {%- else -%}
     {{ return({
       'materialized': 'incremental',

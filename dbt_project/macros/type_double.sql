@@ -16,4 +16,6 @@
 
 {% macro default__type_money() %}decimal(38, 9){% endmacro %}
 
-{% macro bigquery__type_money() %}numeric{% endmacro %}
+{#- NUMERIC(38, 9) is plain NUMERIC with its scale written out, so emulators that map bare NUMERIC
+    to a narrower decimal (bqemulator: DuckDB DECIMAL(18, 3)) keep every digit too. -#}
+{% macro bigquery__type_money() %}numeric(38, 9){% endmacro %}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ from orchestration.definitions import build_definitions
 from orchestration.runner import RunSummary, build_days, run_pending
 from orchestration.settings import Settings
 from streaming.generator import TrafficSpec, generate
+from tests.dbt_project.gold import assert_gold_matches_oracle, read_gold
 from tests.dbt_project.oracle import expected_gold
 from tests.helpers import produce_and_place, query_warehouse
 
@@ -32,27 +32,7 @@ SPEC = TrafficSpec(
 
 
 def gold_tables(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
-    return {
-        "fct_events": query_warehouse(
-            settings,
-            "select event_id, event_type, occurred_at, event_date, region, user_id, session_id, country, "
-            "device, latency_ms, amount, currency, amount_usd, app_version from gold.fct_events order by event_id",
-        ),
-        "fct_region_hourly_metrics": query_warehouse(
-            settings,
-            "select region, event_hour, events, users, purchases, revenue_usd, error_rate, p95_latency_ms "
-            "from gold.fct_region_hourly_metrics order by region, event_hour",
-        ),
-        "fct_daily_active_users": query_warehouse(
-            settings, "select region, event_date, users from gold.fct_daily_active_users order by region, event_date"
-        ),
-    }
-
-
-def close(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-8)
+    return read_gold(lambda sql: query_warehouse(settings, sql))
 
 
 def test_gold_matches_an_independent_computation(settings: Settings) -> None:
@@ -63,28 +43,7 @@ def test_gold_matches_an_independent_computation(settings: Settings) -> None:
 
     assert summary.success, summary.render()
     assert summary.built_days is not None
-    expected = expected_gold(records)
-    actual = gold_tables(settings)
-
-    events = {row[0]: row for row in actual["fct_events"]}
-    assert events.keys() == expected["fct_events"].keys()
-    for event_id, row in events.items():
-        want = expected["fct_events"][event_id]
-        assert row[1:5] == (want["event_type"], want["occurred_at"], want["event_date"], want["region"])
-        assert row[5:9] == (want["user_id"], want.get("session_id"), want.get("country"), want.get("device"))
-        assert close(row[9], want.get("latency_ms")) and close(row[10], want.get("amount"))
-        assert row[11] == want.get("currency") and close(row[12], want["amount_usd"])
-        assert row[13] == want.get("app_version")
-
-    hourly = {(r[0], r[1]): r[2:] for r in actual["fct_region_hourly_metrics"]}
-    assert hourly.keys() == expected["fct_region_hourly_metrics"].keys()
-    for key, (n, users, purchases, revenue, error_rate, p95) in hourly.items():
-        want = expected["fct_region_hourly_metrics"][key]
-        assert (n, users, purchases) == (want["events"], want["users"], want["purchases"]), key
-        assert close(revenue, want["revenue_usd"]) and close(error_rate, want["error_rate"]), key
-        assert close(p95, want["p95_latency_ms"]), key
-
-    assert {(r[0], r[1]): r[2] for r in actual["fct_daily_active_users"]} == expected["fct_daily_active_users"]
+    assert_gold_matches_oracle(gold_tables(settings), records)
 
 
 def test_days_one_by_one_a_single_run_backfill_and_a_full_refresh_agree(settings: Settings) -> None:

@@ -15,8 +15,8 @@ from orchestration.lib.warehouse import bronze_glob, window_vars
 REFERENCE_SELECT = "resource_type:seed dim_regions"
 
 
-def _dbt_vars(lake: LakeResource, kafka: KafkaResource) -> dict[str, Any]:
-    return {"bronze_events_glob": bronze_glob(lake.storage(), kafka.events_topic)}
+def _dbt_vars(lake: LakeResource, kafka: KafkaResource, warehouse: WarehouseResource) -> dict[str, Any]:
+    return {"bronze_events_glob": bronze_glob(lake.storage(), kafka.events_topic), **warehouse.dbt_vars()}
 
 
 class WarehouseBuildConfig(dg.Config):
@@ -25,11 +25,13 @@ class WarehouseBuildConfig(dg.Config):
     full_refresh: bool = False
 
 
-def build_warehouse_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_warehouse_assets(
+    partitions: dg.DailyPartitionsDefinition, translator: MeridianTranslator | None = None
+) -> list[dg.AssetsDefinition]:
     common: dict[str, Any] = {
         "manifest": manifest_path(),
         "project": dbt_project(),
-        "dagster_dbt_translator": MeridianTranslator(),
+        "dagster_dbt_translator": translator or MeridianTranslator(),
     }
 
     @dbt_assets(select=REFERENCE_SELECT, name="warehouse_reference", **common)
@@ -57,7 +59,7 @@ def build_warehouse_assets(partitions: dg.DailyPartitionsDefinition) -> list[dg.
         kafka: KafkaResource,
     ) -> Iterator[Any]:
         """Silver and gold for the run's event_date window: one dbt build however many days."""
-        dbt_vars = _dbt_vars(lake, kafka)
+        dbt_vars = _dbt_vars(lake, kafka, warehouse)
         args = ["build"]
         if config.full_refresh:
             args.append("--full-refresh")

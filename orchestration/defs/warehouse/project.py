@@ -4,7 +4,7 @@ The manifest is prepared at build time (``make dbt-manifest``, part of ``make ru
 test``), never by importing this module; loading definitions without it fails with the fix.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +42,21 @@ def layer_of(props: Mapping[str, Any]) -> str:
 
 
 class MeridianTranslator(DagsterDbtTranslator):
-    """Keys say where data lives (``["silver", name]``, ``["gold", name]``); groups are layers."""
+    """Keys say where data lives (``["silver", name]``, ``["gold", name]``); groups are layers.
+
+    ``source_keys`` re-points dbt sources for one engine: on BigQuery, dbt reads bronze from the raw
+    table the ``bronze/events_bigquery`` asset loads, so that asset, not the lake files, is upstream.
+    """
+
+    def __init__(self, source_keys: Mapping[tuple[str, ...], Sequence[str]] | None = None) -> None:
+        super().__init__()
+        self.source_keys = dict(source_keys or {})
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> Any:
         if dbt_resource_props["resource_type"] == "source":
-            return super().get_asset_key(dbt_resource_props)
+            key = super().get_asset_key(dbt_resource_props)
+            override = self.source_keys.get(tuple(key.path))
+            return key if override is None else type(key)(list(override))
         import dagster as dg
 
         return dg.AssetKey([layer_of(dbt_resource_props), dbt_resource_props["name"]])

@@ -7,18 +7,49 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.settings import Settings
+
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The settings dbt's profile reads (``MERIDIAN_*`` env vars), handed to each dbt invocation."""
 
     target: str = "local"
     duckdb_path: str = ""
+    bq_project: str = ""
+    bq_dataset: str = ""
+    bq_raw_dataset: str = ""
+    bq_location: str = ""
+    bq_endpoint: str = ""
+    bq_incremental_strategy: str = "insert_overwrite"
 
     def profile_env(self) -> dict[str, str]:
-        env = {"MERIDIAN_DBT_TARGET": self.target}
-        if self.duckdb_path:
-            env["MERIDIAN_DUCKDB_PATH"] = self.duckdb_path
-        return env
+        env = {
+            "MERIDIAN_DBT_TARGET": self.target,
+            "MERIDIAN_DUCKDB_PATH": self.duckdb_path,
+            "MERIDIAN_BQ_PROJECT": self.bq_project,
+            "MERIDIAN_BQ_DATASET": self.bq_dataset,
+            "MERIDIAN_BQ_RAW_DATASET": self.bq_raw_dataset,
+            "MERIDIAN_BQ_LOCATION": self.bq_location,
+            "MERIDIAN_BQ_ENDPOINT": self.bq_endpoint,
+        }
+        return {key: value for key, value in env.items() if value}
+
+    def dbt_vars(self) -> dict[str, str]:
+        """Engine choices the models read as vars (only BigQuery has one today)."""
+        return {"bigquery_incremental_strategy": self.bq_incremental_strategy}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "WarehouseResource":
+        return cls(
+            target=settings.dbt_target,
+            duckdb_path=str(settings.duckdb_path),
+            bq_project=settings.bq_project,
+            bq_dataset=settings.bq_dataset,
+            bq_raw_dataset=settings.bq_raw_dataset,
+            bq_location=settings.bq_location,
+            bq_endpoint=settings.bq_endpoint or "",
+            bq_incremental_strategy=settings.bq_incremental_strategy,
+        )
 
     @contextlib.contextmanager
     def profile_environment(self) -> Iterator[None]:

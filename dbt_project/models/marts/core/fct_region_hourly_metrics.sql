@@ -1,4 +1,4 @@
-{{ config(**date_partitioned_config()) }}
+{{ config(**date_partitioned_config(grain=['region', 'event_hour'])) }}
 
 with
 

@@ -1,4 +1,4 @@
-{{ config(**date_partitioned_config()) }}
+{{ config(**date_partitioned_config(grain=['event_id'])) }}
 
 with
 
