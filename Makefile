@@ -80,6 +80,7 @@ test: setup lint typecheck pytest
 
 bench: setup
 	$(VENV)/bin/python -m bench.bronze_ingest
+	$(VENV)/bin/python -m bench.warehouse_build
 
 clean:
 	rm -rf $(VENV) .local

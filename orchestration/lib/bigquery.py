@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lib.bronze.batch import EVENTS_SCHEMA
+from orchestration.lib.bronze.batch import EVENTS_SCHEMA, to_parquet
 from orchestration.lib.lake import LakeStorage
 
 if TYPE_CHECKING:
@@ -77,12 +77,6 @@ def lake_file_rows(storage: LakeStorage, path: str) -> int:
     return int(pq.ParquetFile(io.BytesIO(storage.read(path))).metadata.num_rows)
 
 
-def to_parquet_bytes(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
-
-
 @dataclass(frozen=True)
 class LoadReport:
     files: int
@@ -126,7 +120,7 @@ class RawEventsTable:
             write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
         )
         job = self.client.load_table_from_file(
-            io.BytesIO(to_parquet_bytes(table)), self.table_id, job_config=config, rewind=True, location=self.location
+            io.BytesIO(to_parquet(table)), self.table_id, job_config=config, rewind=True, location=self.location
         )
         job.result()
 

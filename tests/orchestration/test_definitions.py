@@ -51,3 +51,19 @@ def test_the_local_instance_enables_run_retries_and_serialises_bronze_runs() -> 
     assert config["run_retries"]["enabled"] is True
     limits = config["run_coordinator"]["config"]["tag_concurrency_limits"]
     assert {"key": "meridian/lane", "value": "bronze", "limit": 1} in limits
+
+
+def test_a_bigquery_target_puts_the_raw_table_between_bronze_and_silver() -> None:
+    from orchestration.defs.bronze.bigquery import BRONZE_EVENTS_BIGQUERY
+
+    local = build_definitions(Settings()).resolve_asset_graph()
+    bigquery = build_definitions(Settings(dbt_target="prod", bq_project="p")).resolve_asset_graph()
+    stg = dg.AssetKey(["silver", "stg_events"])
+
+    assert BRONZE_EVENTS_BIGQUERY not in local.get_all_asset_keys()
+    assert local.get(stg).parent_keys == {BRONZE_EVENTS}
+    assert bigquery.get(stg).parent_keys == {BRONZE_EVENTS_BIGQUERY}
+    assert bigquery.get(BRONZE_EVENTS_BIGQUERY).parent_keys == {BRONZE_EVENTS}
+    assert dg.AssetCheckKey(BRONZE_EVENTS_BIGQUERY, "bronze_events_bigquery_matches_lake") in bigquery.asset_check_keys
+    job = build_definitions(Settings(dbt_target="prod")).resolve_job_def("bronze_job")
+    assert {node.name for node in job.graph.node_defs} >= {"bronze__events", "bronze__events_bigquery"}

@@ -1,0 +1,51 @@
+"""Pure helpers of the BigQuery raw load: the table's schema, what is left to load, rows as loaded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from orchestration.lib.bigquery import (
+    SOURCE_COLUMN,
+    files_to_load,
+    lake_file_rows,
+    raw_arrow_schema,
+    raw_rows,
+    raw_table_schema,
+)
+from orchestration.lib.bronze.batch import EVENTS_SCHEMA, to_parquet
+from orchestration.lib.lake import LocalLakeStorage
+
+
+def test_the_raw_table_has_every_bronze_column_in_order_plus_its_source_file() -> None:
+    schema = raw_table_schema()
+    assert [name for name, _, _ in schema] == [*EVENTS_SCHEMA.names, SOURCE_COLUMN]
+    kinds = {name: (kind, mode) for name, kind, mode in schema}
+    assert kinds["kafka_partition"] == ("INT64", "REQUIRED")  # int32 in Parquet, one integer type in BigQuery
+    assert kinds["ingested_at"] == ("TIMESTAMP", "REQUIRED")
+    assert kinds["latency_ms"] == ("FLOAT64", "NULLABLE")
+    assert kinds[SOURCE_COLUMN] == ("STRING", "REQUIRED")
+
+
+def test_only_files_missing_from_the_table_are_loaded() -> None:
+    assert files_to_load(["b", "a", "c"], {"b", "stale"}) == ["a", "c"]
+    assert files_to_load(["a"], ["a"]) == []
+
+
+def test_rows_as_loaded_carry_their_file_and_the_raw_schema(tmp_path: Path) -> None:
+    storage = LocalLakeStorage(tmp_path, "us")
+    row = {name: None for name in EVENTS_SCHEMA.names}
+    row.update(
+        event_id="e1", kafka_topic="t", kafka_partition=3, kafka_offset=7, ingested_at=datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    table = pa.Table.from_pylist([row, {**row, "event_id": "e2", "kafka_offset": 8}], schema=EVENTS_SCHEMA)
+    storage.write("bronze/events/f.parquet", to_parquet(table))
+
+    rows = raw_rows(storage, "bronze/events/f.parquet")
+
+    assert rows.schema == raw_arrow_schema()
+    assert rows.column(SOURCE_COLUMN).to_pylist() == ["bronze/events/f.parquet"] * 2
+    assert rows.column("kafka_offset").to_pylist() == [7, 8]
+    assert lake_file_rows(storage, "bronze/events/f.parquet") == 2
