@@ -68,3 +68,8 @@ def settings(kafka_broker: LocalBroker, topic: str, tmp_path: Path, monkeypatch:
         duckdb_path=tmp_path / "warehouse.duckdb",
         bronze_max_records_per_range=20_000,
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Integration tests (the long ones: brokers, dbt, browsers) first, so two workers finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("integration") is None)

@@ -22,9 +22,9 @@ from orchestration.runner import run_pending
 from orchestration.settings import REPO_ROOT, Settings
 from streaming.generator import TrafficSpec, generate
 from streaming.kafka.broker import free_port
-from tests.helpers import produce_and_place, settings_env
+from tests.helpers import produce_and_place, query_warehouse, settings_env
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dagster_ui")]  # one webserver, one worker
 
 ARTIFACTS = REPO_ROOT / "artifacts" / "ui"
 CHROMIUM = "/usr/bin/chromium"
@@ -36,7 +36,7 @@ query Asset($path: [String!]!) {
     assetChecksOrError { ... on AssetChecks { checks { name blocking executionForLatestMaterialization { status } } } }
   }
   assetOrError(assetKey: {path: $path}) {
-    ... on Asset { assetMaterializations(limit: 1) { metadataEntries { label } } }
+    ... on Asset { assetMaterializations(limit: 1) { metadataEntries { label ... on IntMetadataEntry { intValue } } } }
   }
 }
 """
@@ -132,6 +132,9 @@ def test_gold_assets_show_dbt_tests_as_passed_checks(webserver: tuple[str, Setti
     assert checks["unique_fct_events_event_id"] == "SUCCEEDED"
     assert all(status == "SUCCEEDED" for status in checks.values()), checks
     assert data["assetOrError"]["assetMaterializations"], "gold/fct_events was never materialized"
+    entries = data["assetOrError"]["assetMaterializations"][0]["metadataEntries"]
+    row_count = next(e["intValue"] for e in entries if e["label"] == "dagster/row_count")
+    assert [(row_count,)] == query_warehouse(webserver[1], "select count(*) from gold.fct_events")
     assert graphql(webserver[0], ["silver", "stg_events"])["assetNodes"][0]["groupName"] == "silver"
 
 

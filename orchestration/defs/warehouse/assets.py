@@ -1,7 +1,7 @@
 """Silver and gold: the dbt project as software-defined assets, daily-partitioned by event_date."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -25,6 +25,32 @@ class WarehouseBuildConfig(dg.Config):
     full_refresh: bool = False
 
 
+def with_row_counts(
+    events: list[Any],
+    warehouse: WarehouseResource,
+    window: tuple[str, str] | None,
+    keys_by_output: Mapping[str, dg.AssetKey],
+) -> Iterator[Any]:
+    """dbt's events, each model's output with ``dagster/row_count`` (rows of the run's window when partitioned).
+
+    Counted once dbt has exited, so the events reach Dagster when the build ends rather than model
+    by model: dagster-dbt's own ``fetch_row_counts`` queries while dbt still holds DuckDB's only write
+    lock, and fails there. Our keys are ``[schema, table]`` (layers are schemas), so a key is a relation.
+    """
+    relation_of: dict[str, tuple[str, str]] = {}
+    for event in events:
+        key = keys_by_output.get(event.output_name) if isinstance(event, dg.Output) else None
+        if key is not None and len(key.path) == 2:
+            relation_of[event.output_name] = (key.path[0], key.path[1])
+    counts = warehouse.row_counts(sorted(set(relation_of.values())), window) if relation_of else {}
+    for event in events:
+        relation = relation_of.get(event.output_name) if isinstance(event, dg.Output) else None
+        if relation is None:
+            yield event
+        else:
+            yield event.with_metadata({**event.metadata, "dagster/row_count": counts[relation]})
+
+
 def build_warehouse_assets(
     partitions: dg.DailyPartitionsDefinition, translator: MeridianTranslator | None = None
 ) -> list[dg.AssetsDefinition]:
@@ -41,7 +67,8 @@ def build_warehouse_assets(
         """Seeds (fx rates, regions) and the dimensions built from them: small, rebuilt whole."""
         with warehouse.profile_environment():
             # cautious: tests that also touch daily models (relationships to dim_regions) run with those
-            yield from dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream()
+            events = list(dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream())
+        yield from with_row_counts(events, warehouse, None, context.assets_def.keys_by_output_name)
 
     @dbt_assets(
         exclude=REFERENCE_SELECT,
@@ -68,6 +95,8 @@ def build_warehouse_assets(
             dbt_vars.update(window_vars(window.start, window.end))
             context.log.info(f"dbt build for event_date {dbt_vars['min_date']} .. {dbt_vars['max_date']}")
         with warehouse.profile_environment():
-            yield from dbt.cli([*args, "--vars", json.dumps(dbt_vars)], context=context).stream()
+            events = list(dbt.cli([*args, "--vars", json.dumps(dbt_vars)], context=context).stream())
+        window = None if config.full_refresh else (dbt_vars["min_date"], dbt_vars["max_date"])
+        yield from with_row_counts(events, warehouse, window, context.assets_def.keys_by_output_name)
 
     return [warehouse_reference, warehouse_daily]

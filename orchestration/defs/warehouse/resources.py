@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.lib.warehouse import row_count_sql
 from orchestration.settings import Settings
 
 
@@ -37,6 +38,24 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def dbt_vars(self) -> dict[str, str]:
         """Engine choices the models read as vars (only BigQuery has one today)."""
         return {"bigquery_incremental_strategy": self.bq_incremental_strategy}
+
+    def row_counts(
+        self, relations: list[tuple[str, str]], window: tuple[str, str] | None = None
+    ) -> dict[tuple[str, str], int]:
+        """Rows per (schema, table), counted after dbt has exited (DuckDB allows one writer at a time)."""
+        queries = {relation: row_count_sql(*relation, window) for relation in relations}
+        if self.target == "local":
+            import duckdb
+
+            con = duckdb.connect(self.duckdb_path, read_only=True)
+            try:
+                return {relation: int(con.execute(sql).fetchone()[0]) for relation, sql in queries.items()}  # type: ignore[index]
+            finally:
+                con.close()
+        from orchestration.lib.bigquery import bigquery_client
+
+        with bigquery_client(self.bq_project, self.bq_location, self.bq_endpoint or None) as client:
+            return {relation: int(next(iter(client.query(sql).result()))[0]) for relation, sql in queries.items()}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "WarehouseResource":
