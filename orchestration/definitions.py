@@ -15,6 +15,10 @@ from orchestration.defs.bronze.assets import bronze_events
 from orchestration.defs.bronze.checks import bronze_events_offset_coverage
 from orchestration.defs.bronze.jobs import build_bronze_job
 from orchestration.defs.bronze.sensors import build_bronze_sensor
+from orchestration.defs.quality.alerts import AlertResource, build_quality_alert_sensor
+from orchestration.defs.quality.checks import FCT_REGION_HOURLY_METRICS, FRESHNESS_CHECK, QUALITY_CHECKS
+from orchestration.defs.quality.jobs import build_quality_job, build_quality_schedule
+from orchestration.defs.quality.resources import QualityResource
 from orchestration.defs.shared.resources import shared_resources
 from orchestration.settings import Settings, get_settings
 
@@ -41,19 +45,32 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         translator = MeridianTranslator(source_keys={("bronze", "events"): bigquery.BRONZE_EVENTS_BIGQUERY.path})
     bronze_job = build_bronze_job(settings.run_max_retries, [asset.key for asset in bronze_assets])
     partitions = daily_partitions(settings.partitions_start_date)
-    reference, daily = build_warehouse_assets(partitions, translator)
+    reference, silver, gold = build_warehouse_assets(partitions, translator)
+    quality_only = [dg.AssetCheckKey(FCT_REGION_HOURLY_METRICS, FRESHNESS_CHECK)]
     return dg.Definitions(
-        assets=[*bronze_assets, reference, daily],
-        asset_checks=checks,
-        jobs=[bronze_job, *build_warehouse_jobs(reference, daily, partitions)],
-        sensors=[build_bronze_sensor(bronze_job, settings.bronze_max_records_per_range)],
-        schedules=[build_warehouse_schedule(settings.gold_lookback_days)],
+        assets=[*bronze_assets, reference, silver, gold],
+        asset_checks=[*checks, *QUALITY_CHECKS],
+        jobs=[
+            bronze_job,
+            *build_warehouse_jobs(reference, [silver, gold], quality_only),
+            build_quality_job(QUALITY_CHECKS),
+        ],
+        sensors=[
+            build_bronze_sensor(bronze_job, settings.bronze_max_records_per_range),
+            build_quality_alert_sensor(settings.alert_warn_after_runs),
+        ],
+        schedules=[
+            build_warehouse_schedule(settings.gold_lookback_days),
+            build_quality_schedule(settings.quality_schedule_cron),
+        ],
         resources={
             # the dbt installed beside this interpreter, whether or not the virtualenv is activated
             "dbt": dbt_cli_resource(str(DBT_PROJECT_DIR), str(Path(sys.executable).parent / "dbt")),
             "warehouse": WarehouseResource.from_settings(settings),
             "kafka": kafka,
             "lake": lake,
+            "quality": QualityResource.from_settings(settings),
+            "alerts": AlertResource.from_settings(settings),
             **extra_resources,
         },
     )

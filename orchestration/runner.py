@@ -142,7 +142,8 @@ def build_days(
     """One single-run build of silver and gold over ``first..last`` (a backfill), or a full refresh."""
     from orchestration.defs.warehouse.jobs import range_tags
 
-    config = {"ops": {"warehouse_daily": {"config": {"full_refresh": full_refresh}}}}
+    build = {"config": {"full_refresh": full_refresh}}
+    config = {"ops": {"warehouse_silver": build, "warehouse_gold": build}}
     result = defs.resolve_job_def("warehouse_job").execute_in_process(
         run_config=config, instance=instance, tags=range_tags(first, last), raise_on_error=False
     )

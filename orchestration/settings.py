@@ -63,6 +63,21 @@ class Settings(BaseSettings):
     partitions_start_date: str = "2026-10-01"
     gold_lookback_days: int = Field(default=3, ge=1)
 
+    # Data quality (quality/ suites as Dagster checks) and the alerts they raise.
+    quality_freshness_hours: int = Field(default=48, gt=0)
+    quality_report_root: Path = REPO_ROOT / ".local" / "quality" / "reports"
+    quality_max_quarantine_ratio: float = Field(default=0.05, ge=0, le=1)
+    quality_volume_sigma: float = Field(default=3.0, gt=0)
+    quality_schedule_cron: str = "15 * * * *"
+    alert_webhook_url: str | None = None
+    alert_slack_webhook_url: str | None = None
+    alert_smtp_host: str | None = None
+    alert_smtp_port: int = 25
+    alert_email_from: str = "meridian@localhost"
+    alert_email_to: list[str] = Field(default_factory=list)
+    alert_warn_after_runs: int = Field(default=3, ge=1)
+    dagster_ui_url: str = "http://127.0.0.1:3000"
+
     bronze_max_records_per_range: int = Field(default=50_000, gt=0)
     run_max_retries: int = Field(default=3, ge=0)
 

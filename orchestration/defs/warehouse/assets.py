@@ -13,6 +13,8 @@ from orchestration.defs.warehouse.resources import WarehouseResource
 from orchestration.lib.warehouse import bronze_glob, window_vars
 
 REFERENCE_SELECT = "resource_type:seed dim_regions"
+SILVER_SELECT = "path:models/staging"
+GOLD_SELECT = "path:models/marts"
 
 
 def _dbt_vars(lake: LakeResource, kafka: KafkaResource, warehouse: WarehouseResource) -> dict[str, Any]:
@@ -70,33 +72,41 @@ def build_warehouse_assets(
             events = list(dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream())
         yield from with_row_counts(events, warehouse, None, context.assets_def.keys_by_output_name)
 
-    @dbt_assets(
-        exclude=REFERENCE_SELECT,
-        name="warehouse_daily",
-        partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        **common,
-    )
-    def warehouse_daily(
-        context: dg.AssetExecutionContext,
-        config: WarehouseBuildConfig,
-        dbt: DbtCliResource,
-        warehouse: WarehouseResource,
-        lake: LakeResource,
-        kafka: KafkaResource,
-    ) -> Iterator[Any]:
-        """Silver and gold for the run's event_date window: one dbt build however many days."""
-        dbt_vars = _dbt_vars(lake, kafka, warehouse)
-        args = ["build"]
-        if config.full_refresh:
-            args.append("--full-refresh")
-        else:
-            window = context.partition_time_window
-            dbt_vars.update(window_vars(window.start, window.end))
-            context.log.info(f"dbt build for event_date {dbt_vars['min_date']} .. {dbt_vars['max_date']}")
-        with warehouse.profile_environment():
-            events = list(dbt.cli([*args, "--vars", json.dumps(dbt_vars)], context=context).stream())
-        window = None if config.full_refresh else (dbt_vars["min_date"], dbt_vars["max_date"])
-        yield from with_row_counts(events, warehouse, window, context.assets_def.keys_by_output_name)
+    def daily(name: str, select: str, layer: str) -> dg.AssetsDefinition:
+        @dbt_assets(
+            select=select,
+            exclude=REFERENCE_SELECT,
+            name=name,
+            partitions_def=partitions,
+            backfill_policy=dg.BackfillPolicy.single_run(),
+            **common,
+        )
+        def build(
+            context: dg.AssetExecutionContext,
+            config: WarehouseBuildConfig,
+            dbt: DbtCliResource,
+            warehouse: WarehouseResource,
+            lake: LakeResource,
+            kafka: KafkaResource,
+        ) -> Iterator[Any]:
+            dbt_vars = _dbt_vars(lake, kafka, warehouse)
+            args = ["build"]
+            if config.full_refresh:
+                args.append("--full-refresh")
+            else:
+                window = context.partition_time_window
+                dbt_vars.update(window_vars(window.start, window.end))
+                context.log.info(f"dbt build of {layer}: event_date {dbt_vars['min_date']} .. {dbt_vars['max_date']}")
+            with warehouse.profile_environment():
+                events = list(dbt.cli([*args, "--vars", json.dumps(dbt_vars)], context=context).stream())
+            window = None if config.full_refresh else (dbt_vars["min_date"], dbt_vars["max_date"])
+            yield from with_row_counts(events, warehouse, window, context.assets_def.keys_by_output_name)
 
-    return [warehouse_reference, warehouse_daily]
+        build.__doc__ = f"{layer.capitalize()} for the run's event_date window: one dbt build however many days."
+        return build
+
+    # Two dbt invocations, not one: silver's blocking quality checks run between them, so gold is
+    # never built from silver that failed an ERROR check.
+    silver = daily("warehouse_silver", SILVER_SELECT, "silver")
+    gold = daily("warehouse_gold", GOLD_SELECT, "gold")
+    return [warehouse_reference, silver, gold]

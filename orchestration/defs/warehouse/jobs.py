@@ -16,8 +16,11 @@ def daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
 
 
 def build_warehouse_jobs(
-    reference: dg.AssetsDefinition, daily: dg.AssetsDefinition, partitions: dg.DailyPartitionsDefinition
+    reference: dg.AssetsDefinition,
+    daily: list[dg.AssetsDefinition],
+    checks_elsewhere: list[dg.AssetCheckKey],
 ) -> list[Any]:
+    """``checks_elsewhere``: checks on these assets that only ``quality_job`` runs (freshness)."""
     return [
         dg.define_asset_job(
             "reference_job",
@@ -26,9 +29,8 @@ def build_warehouse_jobs(
         ),
         dg.define_asset_job(
             "warehouse_job",
-            selection=dg.AssetSelection.assets(daily),
-            partitions_def=partitions,
-            description="Silver and gold for a range of event dates, in one dbt build.",
+            selection=dg.AssetSelection.assets(*daily) - dg.AssetSelection.checks(*checks_elsewhere),
+            description="Silver, its quality checks, then gold, for a range of event dates (one dbt build each).",
         ),
     ]
 

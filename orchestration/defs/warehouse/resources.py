@@ -3,12 +3,15 @@
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from orchestration.lib.warehouse import row_count_sql
 from orchestration.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -39,23 +42,38 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         """Engine choices the models read as vars (only BigQuery has one today)."""
         return {"bigquery_incremental_strategy": self.bq_incremental_strategy}
 
-    def row_counts(
-        self, relations: list[tuple[str, str]], window: tuple[str, str] | None = None
-    ) -> dict[tuple[str, str], int]:
-        """Rows per (schema, table), counted after dbt has exited (DuckDB allows one writer at a time)."""
-        queries = {relation: row_count_sql(*relation, window) for relation in relations}
-        if self.target == "local":
+    @property
+    def engine(self) -> str:
+        """``duckdb`` for the local target, ``bigquery`` for every other (see dbt_project/profiles.yml)."""
+        return "duckdb" if self.target == "local" else "bigquery"
+
+    def read_frame(self, sql: str) -> "pd.DataFrame":
+        """A query's rows as a DataFrame, timestamps as naive UTC on both engines (what the suites compare)."""
+        import pandas as pd
+
+        if self.engine == "duckdb":
             import duckdb
 
             con = duckdb.connect(self.duckdb_path, read_only=True)
             try:
-                return {relation: int(con.execute(sql).fetchone()[0]) for relation, sql in queries.items()}  # type: ignore[index]
+                frame = con.execute(sql).df()
             finally:
                 con.close()
-        from orchestration.lib.bigquery import bigquery_client
+        else:
+            from orchestration.lib.bigquery import bigquery_client
 
-        with bigquery_client(self.bq_project, self.bq_location, self.bq_endpoint or None) as client:
-            return {relation: int(next(iter(client.query(sql).result()))[0]) for relation, sql in queries.items()}
+            with bigquery_client(self.bq_project, self.bq_location, self.bq_endpoint or None) as client:
+                frame = client.query(sql).result().to_dataframe(create_bqstorage_client=False)
+        for column in frame.columns:
+            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
+        return frame
+
+    def row_counts(
+        self, relations: list[tuple[str, str]], window: tuple[str, str] | None = None
+    ) -> dict[tuple[str, str], int]:
+        """Rows per (schema, table), counted after dbt has exited (DuckDB allows one writer at a time)."""
+        return {relation: int(self.read_frame(row_count_sql(*relation, window)).iat[0, 0]) for relation in relations}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "WarehouseResource":

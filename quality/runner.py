@@ -1,0 +1,119 @@
+"""Validate a suite's frames with Great Expectations 1.x and return one structured outcome per rule.
+
+GX runs on pandas DataFrames: locally read from DuckDB, in production from BigQuery query results
+(GX's SQL datasource with duckdb-engine fails, GX issues #10738 and #11579). One ephemeral GX
+context per process: nothing is written to disk, the suites live in this repository.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from quality.rules import QualityParams, Rule, Severity, Suite
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SAMPLE_ROWS = 5
+_IGNORED_KWARGS = {"column", "batch_id", "row_condition", "condition_parser"}
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """What a person needs to act on one rule: observed vs expected, how many rows, which rows."""
+
+    rule: str
+    severity: Severity
+    passed: bool
+    description: str
+    observed: str
+    expected: str
+    unexpected_count: int | None = None
+    element_count: int | None = None
+    sample: list[dict[str, Any]] = field(default_factory=list)
+
+
+@functools.cache
+def _context() -> Any:
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    context.data_sources.add_pandas("meridian")
+    return context
+
+
+def _batch_definition(name: str) -> Any:
+    source = _context().data_sources.get("meridian")
+    try:
+        asset = source.get_asset(name)
+    except LookupError:
+        asset = source.add_dataframe_asset(name)
+        asset.add_batch_definition_whole_dataframe("whole")
+    return asset.get_batch_definition("whole")
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    return str(value)
+
+
+def _expected(config: Any) -> str:
+    kwargs = {k: v for k, v in config.kwargs.items() if k not in _IGNORED_KWARGS and v is not None}
+    return ", ".join(f"{k}={_jsonable(v)}" for k, v in sorted(kwargs.items())) or config.type
+
+
+def _outcome(rule: Rule, result: Any, frame: pd.DataFrame) -> RuleOutcome:
+    details = result.result or {}
+    unexpected = details.get("unexpected_count")
+    elements = details.get("element_count")
+    if "observed_value" in details:
+        observed = str(_jsonable(details["observed_value"]))
+    else:
+        observed = f"{unexpected} of {elements} rows unexpected"
+    indexes = details.get("partial_unexpected_index_list") or []
+    sample = [
+        {column: _jsonable(value) for column, value in row.items()}
+        for row in frame.loc[list(indexes)[:SAMPLE_ROWS]].to_dict("records")
+    ]
+    return RuleOutcome(
+        rule=rule.name,
+        severity=rule.severity,
+        passed=bool(result.success),
+        description=rule.description,
+        observed=observed,
+        expected=_expected(result.expectation_config),
+        unexpected_count=unexpected,
+        element_count=elements,
+        sample=sample,
+    )
+
+
+def validate(suite: Suite, frames: Mapping[str, pd.DataFrame], params: QualityParams) -> list[RuleOutcome]:
+    """Every rule of ``suite`` whose frame is given; a rule without its frame is not evaluated."""
+    import great_expectations as gx
+
+    outcomes: list[RuleOutcome] = []
+    for frame_name, frame in frames.items():
+        rules = [r for r in suite.rules if r.frame == frame_name]
+        if not rules:
+            continue
+        expectations = []
+        for rule in rules:
+            expectation = rule.expectation(params)
+            expectation.meta = {"rule": rule.name}
+            expectation.severity = "critical" if rule.severity is Severity.ERROR else "warning"
+            expectations.append(expectation)
+        gx_suite = gx.ExpectationSuite(name=f"{suite.name}.{frame_name}", expectations=expectations)
+        frame = frame.reset_index(drop=True)
+        batch = _batch_definition(f"{suite.name}.{frame_name}").get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(gx_suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20})
+        by_rule = {r.expectation_config.meta["rule"]: r for r in result.results}
+        outcomes.extend(_outcome(rule, by_rule[rule.name], frame) for rule in rules)
+    return outcomes
