@@ -80,6 +80,19 @@ def evaluation_of(key: dg.AssetCheckKey, record: Any) -> Evaluation | None:
     )
 
 
+def _failure_detail(instance: dg.DagsterInstance, failure: Any) -> str | None:
+    """The run's failure message and each failed step's error, so the alert says what broke."""
+    event = failure.event_log_entry.dagster_event
+    lines = [event.message] if event is not None and event.message else []
+    for entry in instance.all_logs(failure.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        step = entry.dagster_event
+        data = step.step_failure_data if step is not None else None
+        if step is not None and data is not None and data.error is not None:
+            cause = data.error.cause.message.strip() if data.error.cause else ""
+            lines.append(f"{step.step_key}: {data.error.message.strip()} {cause}".strip())
+    return "\n".join(lines) or None
+
+
 def build_quality_alert_sensor(warn_after: int) -> dg.SensorDefinition:
     @dg.sensor(
         name="quality_alert_sensor",
@@ -112,8 +125,7 @@ def build_quality_alert_sensor(warn_after: int) -> dg.SensorDefinition:
         )
         for failure in failures.records:
             run = context.instance.get_run_by_id(failure.run_id)
-            event = failure.event_log_entry.dagster_event
-            message = event.message if event is not None else None
+            message = _failure_detail(context.instance, failure)
             alert = Alert(
                 "run_failed",
                 f"RUN FAILED {run.job_name if run else failure.run_id}",
