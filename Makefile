@@ -81,6 +81,7 @@ test: setup lint typecheck pytest
 bench: setup
 	$(VENV)/bin/python -m bench.bronze_ingest
 	$(VENV)/bin/python -m bench.warehouse_build
+	$(VENV)/bin/python -m bench.quality_checks
 
 clean:
 	rm -rf $(VENV) .local
