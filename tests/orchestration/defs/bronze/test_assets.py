@@ -66,7 +66,12 @@ def test_a_materialization_from_the_ui_lands_whatever_is_pending(settings: Setti
         result = defs.resolve_job_def("bronze_job").execute_in_process(instance=instance)
         assert result.success
         checks = result.get_asset_check_evaluations()
-        assert [c.passed for c in checks] == [True]
+        assert {c.check_name: c.passed for c in checks} == {
+            "bronze_events_offset_coverage": True,
+            "bronze_schema_matches_contract": True,
+            "bronze_parse_rate": True,
+            "bronze_quarantine_ratio": True,
+        }
     events = read_layer(settings.lake_root, "us", "events", settings.events_topic)
     quarantine = read_layer(settings.lake_root, "us", "quarantine", settings.events_topic)
     assert events.num_rows + quarantine.num_rows == 300
