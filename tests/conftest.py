@@ -71,5 +71,8 @@ def settings(kafka_broker: LocalBroker, topic: str, tmp_path: Path, monkeypatch:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Integration tests (the long ones: brokers, dbt, browsers) first, so two workers finish together."""
+    """Integration tests (the long ones: brokers, dbt, browsers) first, so two workers finish together.
+
+    With ``--dist loadscope`` a module stays on one worker, so module fixtures (the UI webserver) run once.
+    """
     items.sort(key=lambda item: item.get_closest_marker("integration") is None)

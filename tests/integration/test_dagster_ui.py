@@ -24,7 +24,7 @@ from streaming.generator import TrafficSpec, generate
 from streaming.kafka.broker import free_port
 from tests.helpers import produce_and_place, query_warehouse, settings_env
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dagster_ui")]  # one webserver, one worker
+pytestmark = pytest.mark.integration
 
 ARTIFACTS = REPO_ROOT / "artifacts" / "ui"
 CHROMIUM = "/usr/bin/chromium"
@@ -42,7 +42,7 @@ query Asset($path: [String!]!) {
 """
 
 
-@pytest.fixture(scope="session")  # once per worker; xdist_group keeps this module on one worker
+@pytest.fixture(scope="module")  # --dist loadscope keeps a module on one worker
 def webserver(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
     """A webserver over an instance where bronze, silver and gold have all been materialized."""
     from streaming.kafka.admin import ensure_topic
