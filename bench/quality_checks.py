@@ -12,7 +12,6 @@ Expectations (seconds), printed apart.
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.warehouse_build import START, TOPIC, write_bronze
+from bench.warehouse_build import START, TOPIC, backfill, parse_args, write_bronze
 
 BUILDS = ("warehouse_silver", "warehouse_gold")
 CHECKS = ("silver_events_quality", "gold_metrics_quality")
@@ -33,15 +32,8 @@ def gx_import_seconds() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--days", type=int, default=30)
-    args = parser.parse_args()
+    args = parse_args(__doc__ or "")
 
-    import dagster as dg
-
-    from orchestration.definitions import build_definitions
-    from orchestration.runner import RunSummary, build_days
     from orchestration.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="meridian-bench-") as tmp:
@@ -54,14 +46,7 @@ def main() -> None:
             partitions_start_date=START.isoformat(),
             quality_report_root=work / "reports",
         )
-        defs = build_definitions(settings)
-        summary = RunSummary()
-        with dg.instance_for_test() as instance:
-            assert defs.resolve_job_def("reference_job").execute_in_process(instance=instance).success
-            last = (START + timedelta(days=args.days)).isoformat()
-            result = build_days(defs, settings, instance, START.isoformat(), last, summary)
-        if not result.success:
-            raise SystemExit(summary.render())
+        _, result = backfill(settings, START.isoformat(), (START + timedelta(days=args.days)).isoformat())
         seconds = {
             event.step_key: event.event_specific_data.duration_ms / 1000  # type: ignore[union-attr]
             for event in result.all_events

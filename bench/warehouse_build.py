@@ -57,7 +57,7 @@ select
     case region when 'us' then 'US' when 'eu' then 'DE' else 'JP' end as country,
     ['web', 'ios', 'android'][1 + k % 3] as device,
     case when k % 20 = 0 then null else (hash(k * 7) % 200000) / 100.0 end as latency_ms,
-    case when roll between 90 and 96 then (hash(k * 11) % 50000) / 100.0 end as amount,
+    case when roll between 90 and 96 then 1 + (hash(k * 11) % 49900) / 100.0 end as amount,
     case when roll between 90 and 96 then ['USD', 'CAD', 'EUR', 'GBP', 'JPY', 'SGD', 'AUD'][1 + k % 7] end
         as currency,
     cast(case when k % 3 = 0 then 2 else 1 end as integer) as schema_version,
@@ -154,7 +154,8 @@ def floor(glob: str, db: Path) -> float:
     return elapsed
 
 
-def project(settings: Any, first: str, last: str) -> float:
+def backfill(settings: Any, first: str, last: str) -> tuple[float, Any]:
+    """The seeds, then one timed single-run backfill of ``first..last``; its seconds and Dagster result."""
     import dagster as dg
 
     from orchestration.definitions import build_definitions
@@ -166,11 +167,18 @@ def project(settings: Any, first: str, last: str) -> float:
         if not defs.resolve_job_def("reference_job").execute_in_process(instance=instance).success:
             raise SystemExit("the seeds did not build")
         started = time.perf_counter()
-        build_days(defs, settings, instance, first, last, summary)
+        result = build_days(defs, settings, instance, first, last, summary)
         elapsed = time.perf_counter() - started
     if not summary.success:
         raise SystemExit(summary.render())
-    return elapsed
+    return elapsed, result
+
+
+def parse_args(doc: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--days", type=int, default=30)
+    return parser.parse_args()
 
 
 def summaries(db: Path, schema: str) -> dict[str, tuple[Any, ...]]:
@@ -182,10 +190,7 @@ def summaries(db: Path, schema: str) -> dict[str, tuple[Any, ...]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--days", type=int, default=30)
-    args = parser.parse_args()
+    args = parse_args(__doc__ or "")
 
     from orchestration.settings import Settings
 
@@ -204,7 +209,7 @@ def main() -> None:
             partitions_start_date=START.isoformat(),
         )
         last_day = (START + timedelta(days=args.days)).isoformat()  # the +02:00 tail can spill into it
-        project_s = project(settings, START.isoformat(), last_day)
+        project_s, _ = backfill(settings, START.isoformat(), last_day)
 
         floor_sum, project_sum = summaries(work / "floor.duckdb", ""), summaries(work / "project.duckdb", "gold.")
         print(f"{'':44} {'seconds':>9} {'events/s':>12} {'ratio':>7}")
