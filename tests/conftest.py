@@ -70,9 +70,28 @@ def settings(kafka_broker: LocalBroker, topic: str, tmp_path: Path, monkeypatch:
     )
 
 
+# The longest modules (measured with --durations), longest first: two workers then finish together.
+LONGEST_FIRST = [
+    "tests/dbt_project/test_gold.py",
+    "tests/dbt_project/test_bigquery_target.py",
+    "tests/orchestration/test_cli.py",
+    "tests/orchestration/defs/quality/test_blocking.py",
+    "tests/integration/test_dagster_ui.py",
+    "tests/orchestration/test_platform.py",
+    "tests/dbt_project/test_late_data.py",
+    "tests/integration/test_bronze_faults.py",
+]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Integration tests (the long ones: brokers, dbt, browsers) first, so two workers finish together.
+    """Longest modules first, then other integration tests, then the quick ones.
 
     With ``--dist loadscope`` a module stays on one worker, so module fixtures (the UI webserver) run once.
     """
-    items.sort(key=lambda item: item.get_closest_marker("integration") is None)
+
+    def rank(item: pytest.Item) -> tuple[int, bool]:
+        path = item.nodeid.split("::")[0]
+        known = LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+        return known, item.get_closest_marker("integration") is None
+
+    items.sort(key=rank)
