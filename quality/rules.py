@@ -20,6 +20,13 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+def expectations() -> Any:
+    """``great_expectations.expectations``, imported when a rule is built, not when its suite is."""
+    import great_expectations as gx
+
+    return gx.expectations
+
+
 @dataclass(frozen=True)
 class QualityParams:
     """Thresholds and the clock a validation runs with (settings in production, fixed in tests)."""

@@ -10,27 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from quality.rules import QualityParams, Rule, Severity, Suite
-
-
-def _gx() -> Any:
-    import great_expectations as gx
-
-    return gx
+from quality.rules import QualityParams, Rule, Severity, Suite, expectations
 
 
 def _schema(p: QualityParams) -> Any:
     from orchestration.lib.bronze.batch import EVENTS_SCHEMA
 
-    return _gx().expectations.ExpectTableColumnsToMatchSet(column_set=list(EVENTS_SCHEMA.names), exact_match=True)
+    return expectations().ExpectTableColumnsToMatchSet(column_set=list(EVENTS_SCHEMA.names), exact_match=True)
 
 
 def _parse_rate(p: QualityParams) -> Any:
-    return _gx().expectations.ExpectColumnValuesToBeBetween(column="parse_rate", min_value=p.min_parse_rate)
+    return expectations().ExpectColumnValuesToBeBetween(column="parse_rate", min_value=p.min_parse_rate)
 
 
 def _quarantine_ratio(p: QualityParams) -> Any:
-    return _gx().expectations.ExpectColumnValuesToBeBetween(
+    return expectations().ExpectColumnValuesToBeBetween(
         column="quarantine_ratio", min_value=0, max_value=p.max_quarantine_ratio
     )
 

@@ -11,36 +11,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from quality.rules import QualityParams, Rule, Severity, Suite
+from quality.rules import QualityParams, Rule, Severity, Suite, expectations
 
 COUNT_COLUMNS = ("events", "users", "purchases", "revenue_usd")
 
 
-def _gx() -> Any:
-    import great_expectations as gx
-
-    return gx
-
-
 def _non_negative(column: str) -> Any:
     def build(p: QualityParams) -> Any:
-        return _gx().expectations.ExpectColumnValuesToBeBetween(column=column, min_value=0)
+        return expectations().ExpectColumnValuesToBeBetween(column=column, min_value=0)
 
     return build
 
 
 def _error_rate(p: QualityParams) -> Any:
-    return _gx().expectations.ExpectColumnValuesToBeBetween(column="error_rate", min_value=0, max_value=1)
+    return expectations().ExpectColumnValuesToBeBetween(column="error_rate", min_value=0, max_value=1)
 
 
 def _revenue_matches(p: QualityParams) -> Any:
-    return _gx().expectations.ExpectColumnValuesToBeBetween(
+    return expectations().ExpectColumnValuesToBeBetween(
         column="revenue_diff_usd", min_value=0, max_value=p.revenue_tolerance_usd
     )
 
 
 def _volume_within_sigma(p: QualityParams) -> Any:
-    return _gx().expectations.ExpectColumnValuesToBeBetween(
+    return expectations().ExpectColumnValuesToBeBetween(
         column="volume_sigma", min_value=-p.volume_sigma, max_value=p.volume_sigma
     )
 

@@ -12,35 +12,27 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from quality.rules import QualityParams, Rule, Severity, Suite
-
-
-def _gx() -> Any:
-    import great_expectations as gx
-
-    return gx
+from quality.rules import QualityParams, Rule, Severity, Suite, expectations
 
 
 def _not_in_future(p: QualityParams) -> Any:
     latest = (p.now + timedelta(minutes=p.future_skew_minutes)).replace(tzinfo=None)
-    return _gx().expectations.ExpectColumnValuesToBeBetween(column="occurred_at", max_value=latest)
+    return expectations().ExpectColumnValuesToBeBetween(column="occurred_at", max_value=latest)
 
 
 def _latency_in_range(p: QualityParams) -> Any:
-    return _gx().expectations.ExpectColumnValuesToBeBetween(
-        column="latency_ms", min_value=0, max_value=p.max_latency_ms
-    )
+    return expectations().ExpectColumnValuesToBeBetween(column="latency_ms", min_value=0, max_value=p.max_latency_ms)
 
 
 def _amount_positive(p: QualityParams) -> Any:
-    return _gx().expectations.ExpectColumnValuesToBeBetween(column="amount", min_value=0, strict_min=True)
+    return expectations().ExpectColumnValuesToBeBetween(column="amount", min_value=0, strict_min=True)
 
 
 def _purchase_has(column: str) -> Any:
     def build(p: QualityParams) -> Any:
         from great_expectations.expectations.row_conditions import Column
 
-        return _gx().expectations.ExpectColumnValuesToNotBeNull(
+        return expectations().ExpectColumnValuesToNotBeNull(
             column=column, row_condition=Column("event_type") == "purchase", condition_parser="great_expectations"
         )
 
@@ -48,7 +40,7 @@ def _purchase_has(column: str) -> Any:
 
 
 def _currency_has_rate(p: QualityParams) -> Any:
-    return _gx().expectations.ExpectColumnValuesToBeInSet(column="currency", value_set=list(p.currencies))
+    return expectations().ExpectColumnValuesToBeInSet(column="currency", value_set=list(p.currencies))
 
 
 SILVER_EVENTS = Suite(
