@@ -93,7 +93,7 @@ def silver_events_quality(
 ) -> Iterator[dg.AssetCheckResult]:
     """GX suite ``silver_events`` on the run's event_date window of silver.stg_events."""
     window = run_window(context, quality.lookback_days)
-    rows = warehouse.read_frame(quality_sql.silver_events_sql(window))
+    rows = warehouse.read_frame(quality_sql.silver_events_sql(window), quality_sql.SILVER_EVENTS_CATEGORIES)
     frames = {"rows": rows} if len(rows) else {}
     yield from _results(
         SILVER_EVENTS, STG_EVENTS, frames, quality, f"event_date {window[0]}..{window[1]}", context.run.run_id

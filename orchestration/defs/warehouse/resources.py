@@ -2,11 +2,12 @@
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
+from orchestration.lib.frames import arrow_to_frame
 from orchestration.lib.warehouse import row_count_sql
 from orchestration.settings import Settings
 
@@ -47,27 +48,25 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         """``duckdb`` for the local target, ``bigquery`` for every other (see dbt_project/profiles.yml)."""
         return "duckdb" if self.target == "local" else "bigquery"
 
-    def read_frame(self, sql: str) -> "pd.DataFrame":
-        """A query's rows as a DataFrame, timestamps as naive UTC on both engines (what the suites compare)."""
-        import pandas as pd
+    def read_frame(self, sql: str, categories: Collection[str] = ()) -> "pd.DataFrame":
+        """A query's rows as a DataFrame with the same dtypes on both engines (``orchestration.lib.frames``).
 
+        ``categories`` names low-cardinality string columns to read as pandas categoricals.
+        """
         if self.engine == "duckdb":
             import duckdb
 
             con = duckdb.connect(self.duckdb_path, read_only=True)
             try:
-                frame = con.execute(sql).df()
+                table = con.sql(sql).to_arrow_table()
             finally:
                 con.close()
         else:
             from orchestration.lib.bigquery import bigquery_client
 
             with bigquery_client(self.bq_project, self.bq_location, self.bq_endpoint or None) as client:
-                frame = client.query(sql).result().to_dataframe(create_bqstorage_client=False)
-        for column in frame.columns:
-            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
-                frame[column] = frame[column].dt.tz_convert("UTC").dt.tz_localize(None)
-        return frame
+                table = client.query(sql).result().to_arrow(create_bqstorage_client=False)
+        return arrow_to_frame(table, categories)
 
     def row_counts(
         self, relations: list[tuple[str, str]], window: tuple[str, str] | None = None
