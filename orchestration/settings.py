@@ -11,10 +11,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from streaming.kafka.topics import EVENTS_RAW
+from streaming.kafka.topics import EVENTS_RAW, METRICS_REGION_MINUTE, STREAM_STATE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,6 +80,44 @@ class Settings(BaseSettings):
 
     bronze_max_records_per_range: int = Field(default=50_000, gt=0)
     run_max_retries: int = Field(default=3, ge=0)
+
+    # Kafka security, passed to every client the services create (tests run plaintext).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+
+    # The streaming service (``meridian stream``).
+    stream_group_id: str = "meridian-stream"
+    stream_metrics_topic: str = METRICS_REGION_MINUTE
+    stream_state_topic: str = STREAM_STATE
+    stream_window_seconds: int = Field(default=60, gt=0)
+    stream_allowed_lateness_seconds: int = Field(default=10, ge=0)
+    stream_checkpoint_interval_seconds: float = Field(default=5.0, gt=0)
+    stream_closed_windows_kept: int = Field(default=30, ge=0)  # per partition, served by the API
+    stream_max_poll_records: int = Field(default=5000, gt=0)
+    stream_http_host: str = "127.0.0.1"
+    stream_http_port: int = 8081
+
+    def kafka_client_config(self) -> dict[str, object]:
+        """The security part of a kafka-python client's config (empty for PLAINTEXT)."""
+        config: dict[str, object] = {}
+        if self.kafka_security_protocol != "PLAINTEXT":
+            config["security_protocol"] = self.kafka_security_protocol
+        if self.kafka_sasl_mechanism:
+            config["sasl_mechanism"] = self.kafka_sasl_mechanism
+            config["sasl_plain_username"] = self.kafka_sasl_username
+            config["sasl_plain_password"] = (
+                self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
+            )
+        for name in ("cafile", "certfile", "keyfile"):
+            value = getattr(self, f"kafka_ssl_{name}")
+            if value is not None:
+                config[f"ssl_{name}"] = str(value)
+        return config
 
     @property
     def uses_bigquery(self) -> bool:

@@ -62,6 +62,10 @@ class TrafficSpec:
     v2: float = 0.3
     users_per_region: int = 2000
     live: bool = False  # occurred_at is the time of generation instead of a point in [start, start+days)
+    # occurred_at follows the record's position through [start, start+days), up to jitter_seconds early:
+    # the near-ordered stream a real producer sends, which event-time windows expect.
+    ordered: bool = False
+    jitter_seconds: float = 2.0
 
 
 def diurnal_weight(ts: datetime, region: str) -> float:
@@ -78,7 +82,9 @@ def _pick(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(names, cum_weights=cum)[0]
 
 
-def _timestamp(rng: random.Random, spec: TrafficSpec, region: str) -> datetime:
+def _timestamp(rng: random.Random, spec: TrafficSpec, region: str, progress: float) -> datetime:
+    if spec.ordered:
+        return spec.start + timedelta(seconds=progress * spec.days * 86400 - rng.random() * spec.jitter_seconds)
     if spec.live:
         return datetime.now(UTC) - timedelta(milliseconds=rng.randint(0, 2000))
     span = spec.days * 86400
@@ -97,10 +103,12 @@ def _rfc3339(ts: datetime, rng: random.Random) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
-def make_event(rng: random.Random, spec: TrafficSpec, version: int, late: bool) -> dict[str, Any]:
+def make_event(
+    rng: random.Random, spec: TrafficSpec, version: int, late: bool, progress: float = 0.0
+) -> dict[str, Any]:
     region = _pick(rng, REGION_WEIGHTS)
     event_type = _pick(rng, EVENT_WEIGHTS)
-    ts = _timestamp(rng, spec, region)
+    ts = _timestamp(rng, spec, region, progress)
     if late:
         ts -= timedelta(hours=rng.uniform(2, 72))
     user = rng.randrange(spec.users_per_region)
@@ -155,7 +163,7 @@ def generate(spec: TrafficSpec) -> Iterator[GeneratedRecord]:
     rng = random.Random(spec.seed)
     recent: list[GeneratedRecord] = []  # ring buffer: duplicates repeat one of the last RECENT events
     written = 0
-    for _ in range(spec.count):
+    for index in range(spec.count):
         roll = rng.random()
         if roll < spec.duplicates and recent:
             original = rng.choice(recent)
@@ -170,7 +178,7 @@ def generate(spec: TrafficSpec) -> Iterator[GeneratedRecord]:
             continue
         roll -= spec.malformed
         late = roll < spec.late
-        event = make_event(rng, spec, version, late)
+        event = make_event(rng, spec, version, late, index / spec.count)
         record = GeneratedRecord(
             orjson.dumps(event), "late" if late else ("v2" if version == 2 else "event"), event["user_id"].encode()
         )

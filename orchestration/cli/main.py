@@ -155,6 +155,27 @@ def backfill(
 
 
 @app.command()
+def stream(
+    port: Annotated[int | None, typer.Option(help="HTTP port of the API (default MERIDIAN_STREAM_HTTP_PORT).")] = None,
+    window_seconds: Annotated[int | None, typer.Option(help="Tumbling window size (default 60).")] = None,
+) -> None:
+    """Run the streaming service: per-region windowed metrics from Kafka, served over HTTP."""
+    import logging
+
+    from orchestration.settings import get_settings
+    from streaming.realtime.run import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    updates: dict[str, object] = {}
+    if port is not None:
+        updates["stream_http_port"] = port
+    if window_seconds is not None:
+        updates["stream_window_seconds"] = window_seconds
+    serve(settings.model_copy(update=updates))
+
+
+@app.command()
 def up(
     generator_rate: Annotated[float, typer.Option(help="Synthetic events per second (0: no generator).")] = 50.0,
     port: Annotated[int, typer.Option(help="Dagster UI port.")] = 3000,

@@ -13,14 +13,20 @@ from kafka.errors import TopicAlreadyExistsError
 CONSUMER_GROUP_TIMEOUTS = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 2000}
 
 
-def ensure_topic(bootstrap: str, topic: str, partitions: int) -> None:
+def ensure_topic(
+    bootstrap: str,
+    topic: str,
+    partitions: int,
+    configs: dict[str, str] | None = None,
+    client_config: dict[str, object] | None = None,
+) -> None:
     """Create ``topic`` if it does not exist; an existing topic is left as it is."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **(client_config or {}))
     try:
         if topic in admin.list_topics():
             return
         try:
-            admin.create_topics([NewTopic(topic, partitions, 1)])
+            admin.create_topics([NewTopic(topic, partitions, 1, topic_configs=configs or {})])
         except TopicAlreadyExistsError:
             return
     finally:

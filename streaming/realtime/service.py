@@ -1,0 +1,260 @@
+"""The streaming service's consume -> window -> emit -> checkpoint loop (``meridian stream``).
+
+One kafka-python consumer in group ``stream_group_id``. On assignment a partition's state is
+restored from its latest snapshot and the consumer seeks to the snapshot's offset; on revocation
+(a rebalance, a clean stop) the partition is checkpointed first, so the next owner continues
+exactly there. After a kill -9 the next owner restores the last snapshot and re-reads from its
+offset: windows already emitted since then are emitted again with the same content and overwrite
+themselves (``streaming.realtime.windows``), so nothing is lost or counted twice.
+
+A checkpoint is: wait for the emitted windows to be acknowledged, then write the snapshots, then
+(for lag dashboards only) commit the offsets. If Kafka refuses anything, nothing later in that
+order happens and every partition goes back to its last good snapshot, then the loop carries on:
+a broker restart needs no manual step.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from orchestration.settings import REPO_ROOT, Settings
+from streaming.kafka.admin import CONSUMER_GROUP_TIMEOUTS, ensure_topic
+from streaming.realtime.metrics import StreamMetrics
+from streaming.realtime.state_store import SnapshotStore
+from streaming.realtime.windows import ClosedWindow, PartitionWindows, window_record
+
+log = logging.getLogger(__name__)
+
+FX_RATES_CSV = REPO_ROOT / "dbt_project" / "seeds" / "fx_rates.csv"
+
+
+def load_fx_rates() -> dict[str, float]:
+    """The same rates gold uses (dbt seed ``fx_rates``), so both layers convert revenue alike."""
+    with FX_RATES_CSV.open() as f:
+        return {row["currency"]: float(row["rate_to_usd"]) for row in csv.DictReader(f)}
+
+
+@dataclass
+class Owned:
+    state: PartitionWindows
+    recent: deque[ClosedWindow]
+
+
+class StreamService:
+    """Owns the partitions the group gives it; the HTTP API reads through ``lock``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.window_ms = settings.stream_window_seconds * 1000
+        self.lateness_ms = settings.stream_allowed_lateness_seconds * 1000
+        self.fx_rates = load_fx_rates()
+        self.lock = threading.RLock()
+        self.owned: dict[int, Owned] = {}
+        self.metrics = StreamMetrics()
+        self.stopping = threading.Event()
+        self.last_loop = 0.0
+        self.healthy_kafka = False
+        self._failed = threading.Event()
+        self._emitted: list[Any] = []
+        client = settings.kafka_client_config()
+        bootstrap = settings.kafka_bootstrap_servers
+        ensure_topic(bootstrap, settings.stream_metrics_topic, settings.events_topic_partitions, None, client)
+        self.store = SnapshotStore(
+            bootstrap, settings.stream_state_topic, settings.events_topic_partitions, client_config=client
+        )
+        self.producer = KafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            delivery_timeout_ms=60_000,
+            request_timeout_ms=15_000,
+            **client,
+        )
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=settings.stream_group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=settings.stream_max_poll_records,
+            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            **CONSUMER_GROUP_TIMEOUTS,
+            **client,
+        )
+        self.consumer.subscribe([settings.events_topic], listener=_Rebalance(self))
+
+    # -- partition ownership ---------------------------------------------------------------
+
+    def _restore(self, partition: int) -> None:
+        snapshot = self.store.load(partition)
+        if snapshot is None:
+            state = PartitionWindows(partition, self.window_ms, self.lateness_ms, self.fx_rates)
+            tp = TopicPartition(self.settings.events_topic, partition)
+            state.offset = self.consumer.beginning_offsets([tp])[tp]
+        else:
+            state = PartitionWindows.restore(snapshot, self.fx_rates)
+            if state.window_ms != self.window_ms or state.lateness_ms != self.lateness_ms:
+                raise ValueError(
+                    f"partition {partition}'s snapshot uses {state.window_ms} ms windows and {state.lateness_ms} ms "
+                    f"lateness, this service {self.window_ms} and {self.lateness_ms}: use another group id and "
+                    "state topic for another window size"
+                )
+        self.consumer.seek(TopicPartition(self.settings.events_topic, partition), state.offset)
+        self.owned[partition] = Owned(state, deque(maxlen=self.settings.stream_closed_windows_kept))
+        log.info("partition %s restored at offset %s (%s open windows)", partition, state.offset, len(state.windows))
+
+    def assigned(self, partitions: list[int]) -> None:
+        with self.lock:
+            for partition in partitions:
+                self._restore(partition)
+            self.metrics.partitions.set(len(self.owned))
+
+    def revoked(self, partitions: list[int]) -> None:
+        with self.lock:
+            mine = [p for p in partitions if p in self.owned]
+            try:
+                self._checkpoint(mine)
+            except (KafkaError, TimeoutError) as exc:  # the next owner restores the last good snapshot
+                log.warning("could not checkpoint revoked partitions %s: %s", mine, exc)
+            for partition in mine:
+                del self.owned[partition]
+            self.metrics.partitions.set(len(self.owned))
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def _emit(self, closed: list[ClosedWindow]) -> None:
+        now = time.time()
+        for window in closed:
+            key, value = window_record(window, self.window_ms)
+            future = self.producer.send(self.settings.stream_metrics_topic, key=key, value=value)
+            future.add_errback(lambda _exc: self._failed.set())
+            self._emitted.append(future)
+            self.metrics.windows_emitted.inc()
+            self.metrics.window_delay.observe(max(0.0, now - (window.key.start_ms + self.window_ms) / 1000))
+
+    def process(self, polled: dict[TopicPartition, list[Any]]) -> int:
+        count = 0
+        with self.lock:
+            for tp, records in polled.items():
+                owned = self.owned.get(tp.partition)
+                if owned is None:
+                    continue
+                state = owned.state
+                late, duplicates, invalid = state.late, state.duplicates, state.invalid.copy()
+                for record in records:
+                    state.process(record.offset, record.value)
+                count += len(records)
+                self.metrics.observe_partition(
+                    tp.partition,
+                    len(records),
+                    state.late - late,
+                    state.duplicates - duplicates,
+                    state.invalid - invalid,
+                )
+                closed = state.close_ready()
+                owned.recent.extend(closed)
+                self._emit(closed)
+        return count
+
+    def _checkpoint(self, partitions: list[int]) -> None:
+        timeout = 30.0
+        self.producer.flush(timeout=timeout)
+        emitted, self._emitted = self._emitted, []
+        for future in emitted:
+            future.get(timeout=0)
+        if self._failed.is_set():
+            raise KafkaError("an emitted window was not acknowledged")
+        for partition in partitions:
+            self.store.save(partition, self.owned[partition].state.snapshot())
+        self.store.flush(timeout)
+        offsets = {
+            TopicPartition(self.settings.events_topic, p): OffsetAndMetadata(self.owned[p].state.offset, "", -1)
+            for p in partitions
+        }
+        if offsets:
+            try:
+                self.consumer.commit(offsets)
+            except KafkaError as exc:  # only lag dashboards read these
+                log.info("offset commit for lag metrics failed: %s", exc)
+        self.metrics.checkpoints.inc()
+
+    def _recover(self, reason: BaseException) -> None:
+        """Kafka refused a write: every partition goes back to its last good snapshot."""
+        log.warning("checkpoint failed (%s); restoring every partition from its last snapshot", reason)
+        self.metrics.recoveries.inc()
+        self._failed.clear()
+        self._emitted = []
+        with self.lock:
+            partitions = list(self.owned)
+            deadline = time.monotonic() + 600
+            while partitions and not self.stopping.is_set() and time.monotonic() < deadline:
+                try:
+                    for partition in partitions:
+                        self._restore(partition)
+                    return
+                except (KafkaError, TimeoutError) as exc:
+                    log.warning("restore failed (%s); retrying", exc)
+                    self.stopping.wait(1.0)
+            if partitions and not self.stopping.is_set():
+                raise RuntimeError("could not restore partition state from Kafka for 10 minutes")
+
+    def run(self) -> None:
+        interval = self.settings.stream_checkpoint_interval_seconds
+        next_checkpoint = time.monotonic() + interval
+        try:
+            while not self.stopping.is_set():
+                self.last_loop = time.monotonic()
+                try:
+                    polled = self.consumer.poll(timeout_ms=100)
+                    self.healthy_kafka = True
+                except KafkaError as exc:
+                    self.healthy_kafka = False
+                    log.warning("poll failed: %s", exc)
+                    self.stopping.wait(0.5)
+                    continue
+                self.process(polled)
+                self.metrics.observe_lag(self.consumer, self.settings.events_topic, self.owned)
+                if time.monotonic() >= next_checkpoint or self._failed.is_set():
+                    with self.lock:
+                        try:
+                            self._checkpoint(list(self.owned))
+                        except (KafkaError, TimeoutError) as exc:
+                            self.healthy_kafka = False
+                            self._recover(exc)
+                    next_checkpoint = time.monotonic() + interval
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Leave the group cleanly: revocation checkpoints every owned partition."""
+        try:
+            with self.lock:
+                if self.owned:
+                    self.revoked(list(self.owned))
+        finally:
+            self.consumer.close()
+            self.producer.close(timeout=5)
+            self.store.close()
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, service: StreamService) -> None:
+        self.service = service
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.service.revoked([tp.partition for tp in revoked])
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.service.assigned([tp.partition for tp in assigned])
