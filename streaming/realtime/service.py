@@ -66,6 +66,7 @@ class StreamService:
         self.healthy_kafka = False
         self._failed = threading.Event()
         self._emitted: list[Any] = []
+        self._rebalances: list[tuple[str, list[int]]] = []  # appended by the listener, in order
         client = settings.kafka_client_config()
         bootstrap = settings.kafka_bootstrap_servers
         ensure_topic(bootstrap, settings.stream_metrics_topic, settings.events_topic_partitions, None, client)
@@ -115,22 +116,28 @@ class StreamService:
         self.owned[partition] = Owned(state, deque(maxlen=self.settings.stream_closed_windows_kept))
         log.info("partition %s restored at offset %s (%s open windows)", partition, state.offset, len(state.windows))
 
-    def assigned(self, partitions: list[int]) -> None:
-        with self.lock:
-            for partition in partitions:
-                self._restore(partition)
-            self.metrics.partitions.set(len(self.owned))
+    def _apply_rebalance(self) -> set[int]:
+        """Act on what the rebalance listener recorded; returns the partitions restored just now.
 
-    def revoked(self, partitions: list[int]) -> None:
+        kafka-python runs listeners on its network thread, where blocking client calls are refused,
+        so the listener only records the change and the loop acts on it after ``poll`` returns.
+        Revoked partitions are dropped without a checkpoint: their next owner restores the last
+        snapshot and replays, which emits the same windows again (any snapshot is a consistent
+        (offset, state) pair of one deterministic computation, so even a late one is safe).
+        """
+        restored: set[int] = set()
         with self.lock:
-            mine = [p for p in partitions if p in self.owned]
-            try:
-                self._checkpoint(mine)
-            except (KafkaError, TimeoutError) as exc:  # the next owner restores the last good snapshot
-                log.warning("could not checkpoint revoked partitions %s: %s", mine, exc)
-            for partition in mine:
-                del self.owned[partition]
+            changes, self._rebalances = self._rebalances, []
+            for kind, partitions in changes:
+                for partition in partitions:
+                    if kind == "revoked":
+                        self.owned.pop(partition, None)
+                        restored.discard(partition)
+                    else:
+                        self._restore(partition)
+                        restored.add(partition)
             self.metrics.partitions.set(len(self.owned))
+        return restored
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -144,12 +151,13 @@ class StreamService:
             self.metrics.windows_emitted.inc()
             self.metrics.window_delay.observe(max(0.0, now - (window.key.start_ms + self.window_ms) / 1000))
 
-    def process(self, polled: dict[TopicPartition, list[Any]]) -> int:
+    def process(self, polled: dict[TopicPartition, list[Any]], skip: set[int] = frozenset()) -> int:  # type: ignore[assignment]
+        """Apply a poll's records; ``skip``: partitions just restored and sought (their records refetch)."""
         count = 0
         with self.lock:
             for tp, records in polled.items():
                 owned = self.owned.get(tp.partition)
-                if owned is None:
+                if owned is None or tp.partition in skip:
                     continue
                 state = owned.state
                 late, duplicates, invalid = state.late, state.duplicates, state.invalid.copy()
@@ -224,7 +232,7 @@ class StreamService:
                     log.warning("poll failed: %s", exc)
                     self.stopping.wait(0.5)
                     continue
-                self.process(polled)
+                self.process(polled, self._apply_rebalance())
                 self.metrics.observe_lag(self.consumer, self.settings.events_topic, self.owned)
                 if time.monotonic() >= next_checkpoint or self._failed.is_set():
                     with self.lock:
@@ -241,8 +249,9 @@ class StreamService:
         """Leave the group cleanly: revocation checkpoints every owned partition."""
         try:
             with self.lock:
-                if self.owned:
-                    self.revoked(list(self.owned))
+                self._checkpoint(list(self.owned))
+        except (KafkaError, TimeoutError) as exc:  # the next owner restores the last good snapshot
+            log.warning("could not checkpoint on shutdown: %s", exc)
         finally:
             self.consumer.close()
             self.producer.close(timeout=5)
@@ -254,7 +263,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self.service = service
 
     def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        self.service.revoked([tp.partition for tp in revoked])
+        self.service._rebalances.append(("revoked", [tp.partition for tp in revoked]))
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self.service.assigned([tp.partition for tp in assigned])
+        self.service._rebalances.append(("assigned", [tp.partition for tp in assigned]))
