@@ -58,14 +58,22 @@ def build_app(service: StreamService) -> Starlette:
                     400, f"this service computes {service.window_ms // 1000}s windows, not {window_ms / 1000:g}s"
                 )
         with service.lock:
-            open_parts = [(k, o.state.partition, a) for o in service.owned.values() for k, a in o.state.windows.items()]
-            closed_parts = [(c.key, c.partition, c.aggregate) for o in service.owned.values() for c in o.recent]
+            open_parts = [
+                (k, o.state.partition, a)
+                for o in service.owned.values()
+                for k, a in o.state.windows.items()
+                if region is None or k.region == region
+            ]
+            closed_parts = [
+                (c.key, c.partition, c.aggregate)
+                for o in service.owned.values()
+                for c in o.recent
+                if region is None or c.key.region == region
+            ]
             partitions = sorted(service.owned)
             windows = [w.to_json(closed=True) for w in merge(closed_parts, service.window_ms)]
             windows += [w.to_json(closed=False) for w in merge(open_parts, service.window_ms)]
             late = sum(o.state.late for o in service.owned.values())
-        if region is not None:
-            windows = [w for w in windows if w["region"] == region]
         windows.sort(key=lambda w: (w["window_start"], w["region"], w["event_type"]))
         return JSONResponse(
             {

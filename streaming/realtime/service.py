@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,7 @@ class StreamService:
         self.metrics = StreamMetrics()
         self.stopping = threading.Event()
         self.last_loop = 0.0
+        self.consumed = 0
         self.healthy_kafka = False
         self._failed = threading.Event()
         self._emitted: list[Any] = []
@@ -164,6 +166,7 @@ class StreamService:
                 for record in records:
                     state.process(record.offset, record.value)
                 count += len(records)
+                self.consumed += len(records)
                 self.metrics.observe_partition(
                     tp.partition,
                     len(records),
@@ -218,11 +221,12 @@ class StreamService:
             if partitions and not self.stopping.is_set():
                 raise RuntimeError("could not restore partition state from Kafka for 10 minutes")
 
-    def run(self) -> None:
+    def run(self, stop_when: Callable[[], bool] | None = None) -> None:
+        """Consume until ``stopping`` is set (a signal) or ``stop_when()`` says so (benchmarks)."""
         interval = self.settings.stream_checkpoint_interval_seconds
         next_checkpoint = time.monotonic() + interval
         try:
-            while not self.stopping.is_set():
+            while not self.stopping.is_set() and not (stop_when and stop_when()):
                 self.last_loop = time.monotonic()
                 try:
                     polled = self.consumer.poll(timeout_ms=100)

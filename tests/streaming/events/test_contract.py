@@ -121,3 +121,31 @@ def test_the_fast_path_agrees_with_the_full_schema_file() -> None:
         if ours == Rejected("invalid:occurred_at", getattr(ours, "detail", "")):
             continue  # an impossible date (Feb 30) passes the schema's pattern; we check the calendar too
         assert isinstance(ours, Accepted) == by_file, (decoded, ours)
+
+
+def test_the_rust_validator_and_fastjsonschema_agree_on_every_event() -> None:
+    """Valid events are accepted by jsonschema-rs alone; a disagreement would change what is quarantined."""
+    import fastjsonschema
+    import orjson
+
+    from streaming.events.contract import _fast
+    from streaming.generator import TrafficSpec, generate
+
+    full = {v: fastjsonschema.compile(load_schema(v)) for v in SUPPORTED_VERSIONS}
+    checked = rejected = 0
+    for rec in generate(TrafficSpec(count=20_000, seed=13, malformed=0.3, v2=0.5)):
+        try:
+            decoded = orjson.loads(rec.value)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(decoded, dict) or decoded.get("schema_version") not in SUPPORTED_VERSIONS:
+            continue
+        version = decoded["schema_version"]
+        try:
+            full[version](decoded)
+            by_fastjsonschema = True
+        except fastjsonschema.JsonSchemaValueException:
+            by_fastjsonschema = False
+        assert _fast(version).is_valid(decoded) == by_fastjsonschema, decoded
+        checked, rejected = checked + 1, rejected + (not by_fastjsonschema)
+    assert checked > 15_000 and rejected > 1_000
