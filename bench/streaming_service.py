@@ -127,7 +127,6 @@ def quix_run(bootstrap: str, total: int, state_dir: Path) -> tuple[int, float]:
         events=Count(), revenue=Sum("amount"), max_latency=Max("latency_ms")
     )
     sdf = sdf.final()
-    threading.Timer(600, app.stop).start()
     runner = threading.Thread(target=lambda: _watch(app, seen, total), daemon=True)
     runner.start()
     app.run()
@@ -135,9 +134,17 @@ def quix_run(bootstrap: str, total: int, state_dir: Path) -> tuple[int, float]:
 
 
 def _watch(app: Any, seen: list[Any], total: int) -> None:
-    """Stop Quix once it has read every record (it has no 'until the end of the topic' mode)."""
-    deadline = time.monotonic() + 600
+    """Stop Quix once it has read every record it can (it has no 'until the end of the topic' mode).
+
+    Records its JSON deserializer rejects never reach the dataframe, so it also stops after 5 s
+    without progress once it has started.
+    """
+    deadline, last, last_change = time.monotonic() + 600, -1, time.monotonic()
     while seen[0] < total and time.monotonic() < deadline:
+        if seen[0] != last:
+            last, last_change = seen[0], time.monotonic()
+        elif last > 0 and time.monotonic() - last_change > 5:
+            break
         time.sleep(0.05)
     app.stop()
 

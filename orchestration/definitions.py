@@ -25,6 +25,12 @@ from orchestration.settings import Settings, get_settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     # dagster_dbt costs seconds to import: only code that builds the definitions pays for it.
+    from orchestration.defs.streaming.assets import (
+        stream_metrics_job,
+        stream_metrics_schedule,
+        streaming_matches_gold,
+        streaming_region_minute,
+    )
     from orchestration.defs.warehouse.assets import build_warehouse_assets
     from orchestration.defs.warehouse.jobs import build_warehouse_jobs, build_warehouse_schedule, daily_partitions
     from orchestration.defs.warehouse.project import DBT_PROJECT_DIR, MeridianTranslator
@@ -48,12 +54,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     reference, silver, gold = build_warehouse_assets(partitions, translator)
     quality_only = [dg.AssetCheckKey(FCT_REGION_HOURLY_METRICS, FRESHNESS_CHECK)]
     return dg.Definitions(
-        assets=[*bronze_assets, reference, silver, gold],
-        asset_checks=[*checks, *QUALITY_CHECKS],
+        assets=[*bronze_assets, reference, silver, gold, streaming_region_minute],
+        asset_checks=[*checks, *QUALITY_CHECKS, streaming_matches_gold],
         jobs=[
             bronze_job,
             *build_warehouse_jobs(reference, [silver, gold], quality_only),
             build_quality_job(QUALITY_CHECKS),
+            stream_metrics_job,
         ],
         sensors=[
             build_bronze_sensor(bronze_job, settings.bronze_max_records_per_range),
@@ -62,6 +69,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[
             build_warehouse_schedule(settings.gold_lookback_days),
             build_quality_schedule(settings.quality_schedule_cron),
+            stream_metrics_schedule,
         ],
         resources={
             # the dbt installed beside this interpreter, whether or not the virtualenv is activated

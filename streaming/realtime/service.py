@@ -181,6 +181,11 @@ class StreamService:
 
     def _checkpoint(self, partitions: list[int]) -> None:
         timeout = 30.0
+        for partition in partitions:
+            for key, value in self.owned[partition].state.late_records():
+                future = self.producer.send(self.settings.stream_metrics_topic, key=key, value=value)
+                future.add_errback(lambda _exc: self._failed.set())
+                self._emitted.append(future)
         self.producer.flush(timeout=timeout)
         emitted, self._emitted = self._emitted, []
         for future in emitted:

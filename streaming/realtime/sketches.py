@@ -80,18 +80,27 @@ class LatencySketch:
         self.count += other.count
 
     def quantile(self, q: float) -> float | None:
-        """The value at rank q*(count-1), as the middle of its bucket (relative error <= 1%)."""
+        """Linear interpolation between the values at ranks floor and ceil of q*(count-1), like SQL's
+        ``percentile_cont`` (gold's definition), each value the middle of its bucket (<= 1% off)."""
         if self.count == 0:
             return None
         rank = q * (self.count - 1)
+        low = math.floor(rank)
+        below = self._value_at(low)
+        if rank == low:
+            return below
+        return below + (rank - low) * (self._value_at(low + 1) - below)
+
+    def _value_at(self, index: int) -> float:
+        """The value of the ``index``-th smallest (0-based) added value's bucket."""
         seen = self.zeros
-        if seen > rank:
+        if seen > index:
             return 0.0
         for key in sorted(self.buckets):
             seen += self.buckets[key]
-            if seen > rank:
-                return 2 * self.GAMMA**key / (self.GAMMA + 1)
-        raise AssertionError("unreachable: the buckets hold count - zeros values")
+            if seen > index:
+                return float(2 * self.GAMMA**key / (self.GAMMA + 1))
+        raise IndexError(f"no value at rank {index} of {self.count}")
 
     def to_bytes(self) -> bytes:
         return orjson.dumps({"z": self.zeros, "b": sorted(self.buckets.items())})

@@ -63,10 +63,15 @@ def merge(partials: Iterable[tuple[WindowKey, int, Aggregate]], window_ms: int) 
     return merged
 
 
-def parse_partial(value: bytes) -> tuple[WindowKey, int, int, Aggregate]:
-    """One record of ``metrics.region_minute.v1``: (window, window_ms, partition, aggregate)."""
+def parse_partial(value: bytes) -> tuple[WindowKey, int, int, Aggregate] | None:
+    """One window record of ``metrics.region_minute.v1``: (window, window_ms, partition, aggregate).
+
+    None for the topic's other kind of record, the late tallies (``PartitionWindows.late_records``).
+    """
     import orjson
 
     data = orjson.loads(value)
+    if data.get("kind") == "late":
+        return None
     key = WindowKey(data["window_start_ms"], data["region"], data["event_type"])
     return key, data["window_ms"], data["partition"], Aggregate.from_dict(data)

@@ -31,6 +31,7 @@ from streaming.events.contract import Accepted, parse_record
 from streaming.realtime import sketches
 
 SNAPSHOT_FORMAT = 1
+HOUR_MS = 3_600_000
 
 
 class WindowKey(NamedTuple):
@@ -63,7 +64,7 @@ class Aggregate:
             "latency_ddsketch": base64.b64encode(sketches.latency_bytes(self.latency)).decode(),
         }
         if with_ids:
-            data["event_ids"] = sorted(self.event_ids)
+            data["event_ids"] = list(self.event_ids)  # order is irrelevant, and sorting ~1M ids stalls the loop
         return data
 
     @classmethod
@@ -105,6 +106,8 @@ class PartitionWindows:
         self.max_event_ms: int | None = None
         self.windows: dict[WindowKey, Aggregate] = {}
         self.late = 0
+        self.late_by_hour: Counter[tuple[int, str]] = Counter()  # (hour start ms, region): late events
+        self.late_changed: set[tuple[int, str]] = set()  # tallies not yet emitted
         self.duplicates = 0
         self.invalid: Counter[str] = Counter()
 
@@ -126,6 +129,9 @@ class PartitionWindows:
         start = at - at % self.window_ms
         if self.max_event_ms is not None and start + self.window_ms <= self.max_event_ms - self.lateness_ms:
             self.late += 1
+            hour = (at - at % HOUR_MS, event["region"])
+            self.late_by_hour[hour] += 1
+            self.late_changed.add(hour)
             return
         if self.max_event_ms is None or at > self.max_event_ms:
             self.max_event_ms = at
@@ -160,6 +166,29 @@ class PartitionWindows:
         ready = sorted(k for k in self.windows if k.start_ms + self.window_ms <= watermark)
         return [ClosedWindow(k, self.partition, self.windows.pop(k)) for k in ready]
 
+    def late_records(self) -> list[tuple[bytes, bytes]]:
+        """Key and value of each late tally that changed since the last call (latest value wins).
+
+        The batch layer counts late events and the speed layer does not, so reconciling the two
+        needs to know which hours had late events; each tally is a cumulative count keyed by
+        (hour, region, partition), so re-emissions overwrite.
+        """
+        out = []
+        for hour, region in sorted(self.late_changed):
+            key = f"late|{hour}|{region}|{self.partition}".encode()
+            value = orjson.dumps(
+                {
+                    "kind": "late",
+                    "hour_start_ms": hour,
+                    "region": region,
+                    "partition": self.partition,
+                    "late_events": self.late_by_hour[(hour, region)],
+                }
+            )
+            out.append((key, value))
+        self.late_changed.clear()
+        return out
+
     def snapshot(self) -> bytes:
         """Everything needed to continue exactly here, with the offset it is valid at."""
         return orjson.dumps(
@@ -171,6 +200,8 @@ class PartitionWindows:
                 "lateness_ms": self.lateness_ms,
                 "max_event_ms": self.max_event_ms,
                 "late": self.late,
+                "late_by_hour": [[h, r, n] for (h, r), n in sorted(self.late_by_hour.items())],
+                "late_changed": sorted([h, r] for h, r in self.late_changed),
                 "duplicates": self.duplicates,
                 "invalid": dict(self.invalid),
                 "windows": [
@@ -188,6 +219,8 @@ class PartitionWindows:
         restored = cls(state["partition"], state["window_ms"], state["lateness_ms"], fx_rates, state["offset"])
         restored.max_event_ms = state["max_event_ms"]
         restored.late = state["late"]
+        restored.late_by_hour = Counter({(h, r): n for h, r, n in state["late_by_hour"]})
+        restored.late_changed = {(h, r) for h, r in state["late_changed"]}
         restored.duplicates = state["duplicates"]
         restored.invalid = Counter(state["invalid"])
         for w in state["windows"]:
@@ -205,6 +238,7 @@ def window_record(closed: ClosedWindow, window_ms: int) -> tuple[bytes, bytes]:
     key = f"{k.start_ms}|{window_ms}|{k.region}|{k.event_type}|{closed.partition}".encode()
     value = orjson.dumps(
         {
+            "kind": "window",
             "window_start_ms": k.start_ms,
             "window_ms": window_ms,
             "region": k.region,

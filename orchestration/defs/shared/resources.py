@@ -13,7 +13,7 @@ from orchestration.lib.bronze.reader import consumer_for
 from orchestration.lib.lake import GcsLakeStorage, LakeStorage, LocalLakeStorage
 from orchestration.settings import LakeBackend, Settings
 from streaming.kafka.admin import beginning_offsets, end_offsets
-from streaming.kafka.topics import EVENTS_RAW
+from streaming.kafka.topics import EVENTS_RAW, METRICS_REGION_MINUTE
 
 
 class KafkaResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -21,6 +21,8 @@ class KafkaResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     bootstrap_servers: str
     events_topic: str = EVENTS_RAW
+    stream_metrics_topic: str = METRICS_REGION_MINUTE
+    stream_allowed_lateness_seconds: int = 10
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         return end_offsets(self.bootstrap_servers, topic)
@@ -65,5 +67,10 @@ class LakeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
 def shared_resources(settings: Settings) -> tuple[KafkaResource, LakeResource]:
     """The Kafka and lake resources of a deployment, as the definitions and run-once both use them."""
-    kafka = KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers, events_topic=settings.events_topic)
+    kafka = KafkaResource(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        events_topic=settings.events_topic,
+        stream_metrics_topic=settings.stream_metrics_topic,
+        stream_allowed_lateness_seconds=settings.stream_allowed_lateness_seconds,
+    )
     return kafka, LakeResource.from_settings(settings)

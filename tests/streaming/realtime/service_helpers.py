@@ -23,7 +23,9 @@ from streaming.events.contract import Accepted, validate_event
 from streaming.generator import GeneratedRecord
 from streaming.kafka.broker import free_port
 from streaming.kafka.produce import producer_for
+from streaming.realtime.service import load_fx_rates
 from streaming.realtime.view import MergedWindow, merge, parse_partial
+from streaming.realtime.windows import PartitionWindows, window_record
 from tests.helpers import produce_and_place, settings_env
 
 WINDOW_MS, LATENESS_MS = 60_000, 10_000
@@ -182,6 +184,22 @@ def read_partials(settings: Settings) -> dict[bytes, bytes]:
 def emitted_windows(settings: Settings) -> list[MergedWindow]:
     partials: list[Any] = []
     for value in read_partials(settings).values():
-        key, window_ms, partition, aggregate = parse_partial(value)
-        partials.append((key, partition, aggregate))
+        parsed = parse_partial(value)
+        if parsed is not None:
+            key, _, partition, aggregate = parsed
+            partials.append((key, partition, aggregate))
     return merge(partials, WINDOW_MS)
+
+
+def undisturbed(by_partition: dict[int, list[tuple[bytes, bool]]]) -> dict[bytes, bytes]:
+    """What one uninterrupted consumer emits: the pure window code over each partition in order."""
+    fx, out = load_fx_rates(), {}
+    for partition, records in by_partition.items():
+        state = PartitionWindows(partition, WINDOW_MS, LATENESS_MS, fx)
+        for offset, (value, _) in enumerate(records):
+            state.process(offset, value)
+        for closed in state.close_ready():
+            key, value = window_record(closed, WINDOW_MS)
+            out[key] = value
+        out.update(state.late_records())
+    return out

@@ -16,8 +16,6 @@ from orchestration.settings import Settings
 from streaming.generator import TrafficSpec, generate
 from streaming.kafka.admin import ensure_topic
 from streaming.kafka.broker import LocalBroker
-from streaming.realtime.service import load_fx_rates
-from streaming.realtime.windows import PartitionWindows, window_record
 from tests.streaming.realtime.oracle import assert_windows_match, closed_before, expected_windows
 from tests.streaming.realtime.service_helpers import (
     LATENESS_MS,
@@ -29,6 +27,7 @@ from tests.streaming.realtime.service_helpers import (
     read_partials,
     stream_settings,
     tick,
+    undisturbed,
 )
 
 pytestmark = pytest.mark.integration
@@ -47,19 +46,6 @@ def spec(count: int, seed: int, minutes: float) -> TrafficSpec:
         late=0.02,
         malformed=0.02,
     )
-
-
-def undisturbed(by_partition: dict[int, list[tuple[bytes, bool]]]) -> dict[bytes, bytes]:
-    """What one uninterrupted consumer emits: the pure window code over each partition in order."""
-    fx, out = load_fx_rates(), {}
-    for partition, records in by_partition.items():
-        state = PartitionWindows(partition, WINDOW_MS, LATENESS_MS, fx)
-        for offset, (value, _) in enumerate(records):
-            state.process(offset, value)
-        for closed in state.close_ready():
-            key, value = window_record(closed, WINDOW_MS)
-            out[key] = value
-    return out
 
 
 def wait_until_emitted(service: StreamProcess, settings: Settings, wanted: dict[bytes, bytes]) -> None:
