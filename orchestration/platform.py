@@ -52,7 +52,7 @@ def _stop(proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> None:
     proc.poll()
 
 
-def run_platform(generator_rate: float, port: int) -> int:
+def run_platform(generator_rate: float, port: int, stream_port: int | None = None) -> int:
     from streaming.kafka.admin import ensure_topic
     from streaming.kafka.broker import LocalBroker
 
@@ -110,6 +110,17 @@ def run_platform(generator_rate: float, port: int) -> int:
                     ),
                 )
             )
+        stream_port = stream_port or settings.stream_http_port
+        children.append(
+            (
+                "stream",
+                _spawn(
+                    [str(bindir / "meridian"), "stream", "--port", str(stream_port)],
+                    env,
+                    logs / "stream.log",
+                ),
+            )
+        )
         children.append(
             (
                 "dagster",
@@ -140,6 +151,7 @@ def run_platform(generator_rate: float, port: int) -> int:
                     if generator_rate > 0
                     else "  generator      off",
                     f"  Dagster UI     http://127.0.0.1:{port}  (log {logs / 'dagster.log'})",
+                    f"  real-time API  http://127.0.0.1:{stream_port}/v1/metrics/realtime  (log {logs / 'stream.log'})",
                     f"  DAGSTER_HOME   {dagster_home}",
                     f"  lake           {settings.lake_root / settings.primary_region}",
                     "Press Ctrl-C to stop everything.",

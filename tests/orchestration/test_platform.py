@@ -21,14 +21,25 @@ pytestmark = pytest.mark.integration
 
 
 def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: Settings, tmp_path: Path) -> None:
-    port = free_port()
+    port, stream_port = free_port(), free_port()
     env = {
         **os.environ,
         **settings_env(settings),
         "DAGSTER_HOME": str(tmp_path / "dagster"),
     }
     up = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli.main", "up", "--port", str(port), "--generator-rate", "200"],
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli.main",
+            "up",
+            "--port",
+            str(port),
+            "--stream-port",
+            str(stream_port),
+            "--generator-rate",
+            "200",
+        ],  # fmt: skip
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -38,7 +49,7 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: 
     children: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 240
-        ui_ok = False
+        ui_ok = live = False
         while time.monotonic() < deadline:
             assert up.poll() is None, up.stdout.read() if up.stdout else ""
             children = psutil.Process(up.pid).children(recursive=True) or children
@@ -47,10 +58,17 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: 
                     ui_ok = httpx.get(f"http://127.0.0.1:{port}/server_info", timeout=5).status_code == 200
                 except httpx.HTTPError:
                     pass
-            if ui_ok and any(lake.rglob("*.parquet")):
+            if not live:
+                try:
+                    body = httpx.get(f"http://127.0.0.1:{stream_port}/v1/metrics/realtime", timeout=5).json()
+                    live = sum(w["events"] for w in body.get("windows", [])) > 0
+                except (httpx.HTTPError, ValueError):
+                    pass
+            if ui_ok and live and any(lake.rglob("*.parquet")):
                 break
             time.sleep(1)
         assert ui_ok, "the Dagster UI never answered"
+        assert live, "the streaming API never showed the generated traffic"
         assert any(lake.rglob("*.parquet")), "the sensor never landed generated traffic in bronze"
     finally:
         up.send_signal(signal.SIGINT)
@@ -58,6 +76,6 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: 
     assert "Meridian is running" in out
     assert "stopped every process Meridian started" in out
     assert up.returncode == 0, out
-    assert len(children) >= 3  # generator, dagster dev, and dagster's webserver/daemon/code server
+    assert len(children) >= 4  # generator, stream, dagster dev, and dagster's webserver/daemon/code server
     still_running = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert still_running == [], [p.cmdline() for p in still_running]
