@@ -82,6 +82,7 @@ bench: setup
 	$(VENV)/bin/python -m bench.bronze_ingest
 	$(VENV)/bin/python -m bench.warehouse_build
 	$(VENV)/bin/python -m bench.quality_checks
+	$(VENV)/bin/python -m bench.streaming_service
 
 clean:
 	rm -rf $(VENV) .local

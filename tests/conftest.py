@@ -76,6 +76,8 @@ LONGEST_FIRST = [
     "tests/dbt_project/test_bigquery_target.py",
     "tests/orchestration/test_cli.py",
     "tests/orchestration/defs/quality/test_blocking.py",
+    "tests/orchestration/defs/streaming/test_reconcile.py",
+    "tests/streaming/realtime/test_service.py",
     "tests/integration/test_dagster_ui.py",
     "tests/orchestration/test_platform.py",
     "tests/dbt_project/test_late_data.py",
