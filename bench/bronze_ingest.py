@@ -23,34 +23,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
-
+from bench.kafka_setup import bench_broker, fill_topic, raw_consumer_at_start
 from orchestration.lib.bronze.landing import land_range
 from orchestration.lib.bronze.ranges import plan_ranges
 from orchestration.lib.bronze.reader import consumer_for
 from orchestration.lib.lake import LocalLakeStorage
 from orchestration.runner import run_pending
 from orchestration.settings import Settings
-from streaming.generator import TrafficSpec, generate
-from streaming.kafka.admin import end_offsets, ensure_topic
-from streaming.kafka.broker import LocalBroker
-from streaming.kafka.produce import producer_for, send_all
+from streaming.generator import TrafficSpec
+from streaming.kafka.admin import end_offsets
 
 TOPIC = "bench.events.v1"
 RANGE = 50_000
 
 
 def raw_consume(bootstrap: str, ends: dict[int, int]) -> int:
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=8 * 1024 * 1024,
-        fetch_max_bytes=64 * 1024 * 1024,
-        max_poll_records=5000,
-    )
-    tps = [TopicPartition(TOPIC, p) for p in ends]
-    consumer.assign(tps)
-    consumer.seek_to_beginning()
+    consumer = raw_consumer_at_start(bootstrap, TOPIC, list(ends))
     seen, total, deadline = 0, sum(ends.values()), time.monotonic() + 600
     while seen < total and time.monotonic() < deadline:
         for batch in consumer.poll(timeout_ms=500).values():
@@ -83,30 +71,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="meridian-bench-") as tmp:
-        broker = LocalBroker(home=Path(tmp) / "kafka", heap="1g")
-        broker.start(timeout_s=120)
-        try:
-            bootstrap = broker.bootstrap_servers
-            ensure_topic(bootstrap, TOPIC, 6)
-            spec = TrafficSpec(count=args.events, seed=1, malformed=0.01, duplicates=0.02, v2=0.3)
-            producer = producer_for(bootstrap, linger_ms=50)
-            report, produce_s = timed(send_all, producer, TOPIC, ((r.key, r.value) for r in generate(spec)))
-            producer.close()
-            ends = end_offsets(bootstrap, TOPIC)
-            print(f"prepared {report.acked:,} events in {produce_s:.1f}s (generate + produce)")
+    with tempfile.TemporaryDirectory(prefix="meridian-bench-") as tmp, bench_broker(Path(tmp) / "kafka") as bootstrap:
+        spec = TrafficSpec(count=args.events, seed=1, malformed=0.01, duplicates=0.02, v2=0.3)
+        report, produce_s = timed(fill_topic, bootstrap, TOPIC, spec)
+        ends = end_offsets(bootstrap, TOPIC)
+        print(f"prepared {report.acked:,} events in {produce_s:.1f}s (generate + produce)")
 
-            raw_count, raw_s = timed(raw_consume, bootstrap, ends)
-            (valid, bad), land_s = timed(land_all, bootstrap, ends, Path(tmp) / "lake-direct")
-            settings = Settings(
-                kafka_bootstrap_servers=bootstrap,
-                events_topic=TOPIC,
-                lake_root=Path(tmp) / "lake-dagster",
-                bronze_max_records_per_range=RANGE,
-            )
-            summary, dagster_s = timed(run_pending, settings)
-        finally:
-            broker.stop()
+        raw_count, raw_s = timed(raw_consume, bootstrap, ends)
+        (valid, bad), land_s = timed(land_all, bootstrap, ends, Path(tmp) / "lake-direct")
+        settings = Settings(
+            kafka_bootstrap_servers=bootstrap,
+            events_topic=TOPIC,
+            lake_root=Path(tmp) / "lake-dagster",
+            bronze_max_records_per_range=RANGE,
+        )
+        summary, dagster_s = timed(run_pending, settings)
     assert raw_count == args.events == valid + bad, (raw_count, valid, bad)
     assert summary.success and summary.landed == valid
     raw_rate = raw_count / raw_s

@@ -38,29 +38,21 @@ from typing import Any
 
 import httpx
 import orjson
-from kafka import KafkaConsumer, TopicPartition
 
+from bench.kafka_setup import bench_broker, fill_topic, raw_consumer_at_start
 from orchestration.settings import Settings
 from streaming.events.contract import Accepted, validate_event
 from streaming.generator import TrafficSpec, generate
 from streaming.kafka.admin import end_offsets, ensure_topic
-from streaming.kafka.broker import LocalBroker, free_port
-from streaming.kafka.produce import producer_for, send_all
+from streaming.kafka.broker import free_port
+from streaming.kafka.produce import producer_for
 from streaming.realtime.service import StreamService
 
 TOPIC = "bench.events.v1"
 
 
 def raw_loop(bootstrap: str, total: int) -> tuple[int, float]:
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=8 * 1024 * 1024,
-        fetch_max_bytes=64 * 1024 * 1024,
-        max_poll_records=5000,
-    )
-    consumer.assign([TopicPartition(TOPIC, p) for p in range(6)])
-    consumer.seek_to_beginning()
+    consumer = raw_consumer_at_start(bootstrap, TOPIC, list(range(6)))
     seen, first, deadline = 0, 0.0, time.monotonic() + 600
     while seen < total and time.monotonic() < deadline:
         for batch in consumer.poll(timeout_ms=500).values():
@@ -233,46 +225,37 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--latency-seconds", type=float, default=20.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="meridian-bench-") as tmp:
-        broker = LocalBroker(home=Path(tmp) / "kafka", heap="1g")
-        broker.start(timeout_s=120)
-        try:
-            bootstrap = broker.bootstrap_servers
-            ensure_topic(bootstrap, TOPIC, 6)
-            spec = TrafficSpec(
-                count=args.events, seed=1, start=datetime(2026, 11, 20, tzinfo=UTC), days=30 / 1440, ordered=True
-            )
-            producer = producer_for(bootstrap, linger_ms=50)
-            send_all(producer, TOPIC, ((r.key, r.value) for r in generate(spec)))
-            producer.close()
-            total = sum(end_offsets(bootstrap, TOPIC).values())
-            print(f"prepared {total:,} events on {TOPIC}")
-            settings = Settings(
-                kafka_bootstrap_servers=bootstrap,
-                events_topic=TOPIC,
-                stream_group_id="bench-service",
-                stream_metrics_topic="bench.metrics.v1",
-                stream_state_topic="bench.state.v1",
-            )
-            print(f"\n{'path':50} {'records':>9} {'seconds':>8} {'events/s':>10} {'vs (a)':>8}")
-            runs = [
-                ("(a) raw kafka-python consume + orjson decode", lambda: raw_loop(bootstrap, total)),
-                ("(b) meridian stream (StreamService)", lambda: service_run(settings, total)),
-                (
-                    "(c) Quix Streams 3 (group_by + tumbling window)",
-                    lambda: quix_run(bootstrap, total, Path(tmp) / "q"),
-                ),
-            ]
-            results = []
-            for name, run in runs:
-                n, s = run()
-                results.append((name, n, s))
-                ceiling = results[0][1] / results[0][2]
-                print(f"{name:50} {n:>9,} {s:>8.2f} {n / s:>10,.0f} {n / s / ceiling:>7.2f}x", flush=True)
-            rate = 0.5 * results[1][1] / results[1][2]
-            samples = latency(bootstrap, settings, rate, args.latency_seconds, Path(tmp) / "stream.log")
-        finally:
-            broker.stop()
+    with tempfile.TemporaryDirectory(prefix="meridian-bench-") as tmp, bench_broker(Path(tmp) / "kafka") as bootstrap:
+        spec = TrafficSpec(
+            count=args.events, seed=1, start=datetime(2026, 11, 20, tzinfo=UTC), days=30 / 1440, ordered=True
+        )
+        fill_topic(bootstrap, TOPIC, spec)
+        total = sum(end_offsets(bootstrap, TOPIC).values())
+        print(f"prepared {total:,} events on {TOPIC}")
+        settings = Settings(
+            kafka_bootstrap_servers=bootstrap,
+            events_topic=TOPIC,
+            stream_group_id="bench-service",
+            stream_metrics_topic="bench.metrics.v1",
+            stream_state_topic="bench.state.v1",
+        )
+        print(f"\n{'path':50} {'records':>9} {'seconds':>8} {'events/s':>10} {'vs (a)':>8}")
+        runs = [
+            ("(a) raw kafka-python consume + orjson decode", lambda: raw_loop(bootstrap, total)),
+            ("(b) meridian stream (StreamService)", lambda: service_run(settings, total)),
+            (
+                "(c) Quix Streams 3 (group_by + tumbling window)",
+                lambda: quix_run(bootstrap, total, Path(tmp) / "q"),
+            ),
+        ]
+        results = []
+        for name, run in runs:
+            n, s = run()
+            results.append((name, n, s))
+            ceiling = results[0][1] / results[0][2]
+            print(f"{name:50} {n:>9,} {s:>8.2f} {n / s:>10,.0f} {n / s / ceiling:>7.2f}x", flush=True)
+        rate = 0.5 * results[1][1] / results[1][2]
+        samples = latency(bootstrap, settings, rate, args.latency_seconds, Path(tmp) / "stream.log")
     if not samples:
         raise SystemExit("no probe became visible: see the service log")
     samples.sort()

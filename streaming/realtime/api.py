@@ -95,8 +95,9 @@ def build_app(service: StreamService) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        if not service.healthy_kafka:
-            return _error(503, "not consuming: Kafka is unreachable or the group is not joined yet")
+        ready, why = service.ready()
+        if not ready:
+            return _error(503, why)
         return JSONResponse({"status": "ready", "partitions": sorted(service.owned)})
 
     return Starlette(

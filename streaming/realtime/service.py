@@ -65,7 +65,7 @@ class StreamService:
         self.stopping = threading.Event()
         self.last_loop = 0.0
         self.consumed = 0
-        self.healthy_kafka = False
+        self.last_good_checkpoint = 0.0  # monotonic; 0 until the first one
         self._failed = threading.Event()
         self._emitted: list[Any] = []
         self._rebalances: list[tuple[str, list[int]]] = []  # appended by the listener, in order
@@ -205,6 +205,7 @@ class StreamService:
             except KafkaError as exc:  # only lag dashboards read these
                 log.info("offset commit for lag metrics failed: %s", exc)
         self.metrics.checkpoints.inc()
+        self.last_good_checkpoint = time.monotonic()
 
     def _recover(self, reason: BaseException) -> None:
         """Kafka refused a write: every partition goes back to its last good snapshot."""
@@ -226,6 +227,16 @@ class StreamService:
             if partitions and not self.stopping.is_set():
                 raise RuntimeError("could not restore partition state from Kafka for 10 minutes")
 
+    def ready(self) -> tuple[bool, str]:
+        """Ready while checkpoints succeed: each one writes to Kafka, so this is 'Kafka takes our writes'."""
+        if not self.last_good_checkpoint:
+            return False, "no checkpoint yet: joining the group or restoring state"
+        age = time.monotonic() - self.last_good_checkpoint
+        limit = max(3 * self.settings.stream_checkpoint_interval_seconds, 30.0)
+        if age > limit:
+            return False, f"no successful checkpoint for {age:.0f}s: Kafka is unreachable or refusing writes"
+        return True, "ok"
+
     def run(self, stop_when: Callable[[], bool] | None = None) -> None:
         """Consume until ``stopping`` is set (a signal) or ``stop_when()`` says so (benchmarks)."""
         interval = self.settings.stream_checkpoint_interval_seconds
@@ -235,9 +246,7 @@ class StreamService:
                 self.last_loop = time.monotonic()
                 try:
                     polled = self.consumer.poll(timeout_ms=100)
-                    self.healthy_kafka = True
                 except KafkaError as exc:
-                    self.healthy_kafka = False
                     log.warning("poll failed: %s", exc)
                     self.stopping.wait(0.5)
                     continue
@@ -248,7 +257,6 @@ class StreamService:
                         try:
                             self._checkpoint(list(self.owned))
                         except (KafkaError, TimeoutError) as exc:
-                            self.healthy_kafka = False
                             self._recover(exc)
                     next_checkpoint = time.monotonic() + interval
         finally:

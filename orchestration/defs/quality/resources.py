@@ -1,12 +1,23 @@
 """Quality settings as a resource: thresholds, windows and where reports go."""
 
 import csv
+import importlib
+import sys
 from pathlib import Path
 
 import dagster as dg
 
 from orchestration.settings import Settings
 from quality.rules import QualityParams
+
+
+def start_gx_import() -> None:
+    """Import Great Expectations in a daemon thread (Python's import lock makes a concurrent
+    ``import great_expectations`` wait for it rather than import twice)."""
+    import threading
+
+    if "great_expectations" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
 
 
 class QualityResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -18,6 +29,15 @@ class QualityResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     fx_rates_csv: str = ""
     max_quarantine_ratio: float = 0.05
     volume_sigma: float = 3.0
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Start importing Great Expectations in the background as soon as a run needs this resource.
+
+        The import costs ~20 s of CPU here and every run process pays it once. In ``warehouse_job``
+        (one process) the resource is set up when the run starts, so the import overlaps silver's
+        dbt build (a subprocess) instead of delaying silver's checks by that much.
+        """
+        start_gx_import()
 
     def params(self) -> QualityParams:
         currencies: tuple[str, ...] = QualityParams().currencies

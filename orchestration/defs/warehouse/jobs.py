@@ -31,6 +31,9 @@ def build_warehouse_jobs(
             "warehouse_job",
             selection=dg.AssetSelection.assets(*daily) - dg.AssetSelection.checks(*checks_elsewhere),
             description="Silver, its quality checks, then gold, for a range of event dates (one dbt build each).",
+            # The steps run one after another anyway (each needs the previous); one process imports
+            # Great Expectations once, in the background while silver builds (QualityResource).
+            executor_def=dg.in_process_executor,
         ),
     ]
 
