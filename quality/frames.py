@@ -12,6 +12,13 @@ from datetime import date, timedelta
 import pandas as pd
 
 
+def silver_frames(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The frames the silver suite validates: every row, and the purchases alone."""
+    if not len(rows):
+        return {}
+    return {"rows": rows, "purchases": rows.loc[rows["event_type"] == "purchase"]}
+
+
 def bronze_summary(rows: int, quarantined_by_reason: Mapping[str, int]) -> pd.DataFrame:
     """One row for a bronze landing: the share of records that parsed as JSON, and the share quarantined."""
     quarantined = sum(quarantined_by_reason.values())

@@ -17,14 +17,14 @@ def _hour(engine: str, column: str) -> str:
     return f"timestamp_trunc({column}, hour)" if engine == "bigquery" else f"date_trunc('hour', {column})"
 
 
-SILVER_EVENTS_CATEGORIES = ("event_type", "region", "currency")
+SILVER_EVENTS_CATEGORIES = ("event_type", "currency")
 """Low-cardinality columns of ``silver_events_sql``, read as categoricals (see ``orchestration.lib.frames``)."""
 
 
 def silver_events_sql(window: tuple[str, str]) -> str:
-    """The columns the silver rules read, plus event_id and region so a failing sample says which rows."""
+    """The columns the silver rules read, plus event_id so a failing sample says which rows."""
     return (
-        "select event_id, event_type, occurred_at, event_date, region, latency_ms, amount, currency "
+        "select event_id, event_type, occurred_at, latency_ms, amount, currency "
         f"from silver.stg_events where {_between(window)}"
     )
 

@@ -29,12 +29,12 @@ def _amount_positive(p: QualityParams) -> Any:
 
 
 def _purchase_has(column: str) -> Any:
-    def build(p: QualityParams) -> Any:
-        from great_expectations.expectations.row_conditions import Column
+    """On the ``purchases`` frame (``quality.frames.silver_frames``): GX's own ``row_condition`` copies
+    every column of every row to filter them, 3.4 s per rule on 10M rows against 0.3 s for one
+    pandas filter shared by both purchase rules."""
 
-        return expectations().ExpectColumnValuesToNotBeNull(
-            column=column, row_condition=Column("event_type") == "purchase", condition_parser="great_expectations"
-        )
+    def build(p: QualityParams) -> Any:
+        return expectations().ExpectColumnValuesToNotBeNull(column=column)
 
     return build
 
@@ -55,9 +55,19 @@ SILVER_EVENTS = Suite(
         ),
         Rule("silver_latency_in_range", Severity.ERROR, "latency_ms within [0, max_latency_ms].", _latency_in_range),
         Rule("silver_amount_positive", Severity.ERROR, "Amounts are greater than zero.", _amount_positive),
-        Rule("silver_purchase_has_amount", Severity.ERROR, "Every purchase has an amount.", _purchase_has("amount")),
         Rule(
-            "silver_purchase_has_currency", Severity.ERROR, "Every purchase has a currency.", _purchase_has("currency")
+            "silver_purchase_has_amount",
+            Severity.ERROR,
+            "Every purchase has an amount.",
+            _purchase_has("amount"),
+            frame="purchases",
+        ),
+        Rule(
+            "silver_purchase_has_currency",
+            Severity.ERROR,
+            "Every purchase has a currency.",
+            _purchase_has("currency"),
+            frame="purchases",
         ),
         Rule("silver_currency_has_fx_rate", Severity.ERROR, "Every currency has an fx rate.", _currency_has_rate),
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from quality.frames import silver_frames
 from quality.rules import QualityParams
 from quality.runner import validate
 from quality.suites import SILVER_EVENTS
@@ -28,5 +29,5 @@ def test_frames_are_validated_without_hashing_them(monkeypatch: pytest.MonkeyPat
             "currency": ["USD", None],
         }
     )
-    outcomes = validate(SILVER_EVENTS, {"rows": rows}, QualityParams())
+    outcomes = validate(SILVER_EVENTS, silver_frames(rows), QualityParams())
     assert len(outcomes) == len(SILVER_EVENTS.rules) and all(o.passed for o in outcomes)

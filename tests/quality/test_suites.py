@@ -18,7 +18,7 @@ import pytest
 from orchestration.lib.bronze.batch import EVENTS_SCHEMA
 from orchestration.lib.frames import arrow_to_frame
 from orchestration.lib.quality_sql import SILVER_EVENTS_CATEGORIES
-from quality.frames import bronze_summary, daily_volume, gold_hourly
+from quality.frames import bronze_summary, daily_volume, gold_hourly, silver_frames
 from quality.rules import QualityParams, Severity, Suite
 from quality.runner import RuleOutcome, validate
 from quality.suites import BRONZE_EVENTS, GOLD_METRICS, SILVER_EVENTS
@@ -63,10 +63,11 @@ def as_read(dataset: str, frames: Frames) -> Frames:
     if dataset == "bronze":
         return frames
     categories = SILVER_EVENTS_CATEGORIES if dataset == "silver" else ()
-    return {
+    read = {
         name: arrow_to_frame(pa.Table.from_pandas(frame, preserve_index=False), categories if name == "rows" else ())
         for name, frame in frames.items()
     }
+    return silver_frames(read["rows"]) if dataset == "silver" else read
 
 
 def failing(outcomes: list[RuleOutcome]) -> dict[str, Severity]:

@@ -92,9 +92,11 @@ def silver_events_quality(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, quality: QualityResource
 ) -> Iterator[dg.AssetCheckResult]:
     """GX suite ``silver_events`` on the run's event_date window of silver.stg_events."""
+    from quality.frames import silver_frames
+
     window = run_window(context, quality.lookback_days)
     rows = warehouse.read_frame(quality_sql.silver_events_sql(window), quality_sql.SILVER_EVENTS_CATEGORIES)
-    frames = {"rows": rows} if len(rows) else {}
+    frames = silver_frames(rows)
     yield from _results(
         SILVER_EVENTS, STG_EVENTS, frames, quality, f"event_date {window[0]}..{window[1]}", context.run.run_id
     )
