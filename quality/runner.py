@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,15 @@ def _skip_fingerprints() -> None:
     pandas_execution_engine.HASH_THRESHOLD = 0  # type: ignore[attr-defined]
 
 
+def warm_up() -> None:
+    """Build the GX context ahead of the first validation (``QualityResource`` does, in the background)."""
+    with _CONTEXT_LOCK:
+        _context()
+
+
+_CONTEXT_LOCK = threading.Lock()
+
+
 @functools.cache
 def _context() -> Any:
     import great_expectations as gx
@@ -63,7 +73,9 @@ def _context() -> Any:
 
 
 def _batch_definition(name: str) -> Any:
-    source = _context().data_sources.get("meridian")
+    with _CONTEXT_LOCK:
+        context = _context()
+    source = context.data_sources.get("meridian")
     try:
         asset = source.get_asset(name)
     except LookupError:

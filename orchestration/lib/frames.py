@@ -22,15 +22,21 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-def arrow_to_frame(table: pa.Table, categories: Collection[str] = ()) -> pd.DataFrame:
-    """``table`` as a DataFrame with the dtypes described in this module's docstring."""
+def arrow_to_frame(
+    table: pa.Table, categories: Collection[str] = (), arrow_strings: Collection[str] = ()
+) -> pd.DataFrame:
+    """``table`` as a DataFrame with the dtypes described in this module's docstring.
+
+    ``arrow_strings``: string columns to keep Arrow-backed (no Python object per value; 10M ids
+    take ~1.5 s to become objects) because nothing but a failing-row sample reads them.
+    """
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    unknown = set(categories) - set(table.column_names)
+    unknown = (set(categories) | set(arrow_strings)) - set(table.column_names)
     if unknown:
-        raise ValueError(f"category columns not in the result: {sorted(unknown)}")
+        raise ValueError(f"columns not in the result: {sorted(unknown)}")
     columns: dict[str, pd.Series] = {}
     for name in table.column_names:
         column = table.column(name)
@@ -48,6 +54,8 @@ def arrow_to_frame(table: pa.Table, categories: Collection[str] = ()) -> pd.Data
             series = pc.cast(column, pa.float64()).to_pandas()
         elif name in categories:
             series = column.dictionary_encode().to_pandas()
+        elif name in arrow_strings:
+            series = column.to_pandas(types_mapper=pd.ArrowDtype)
         else:
             series = column.to_pandas()
         columns[name] = series.reset_index(drop=True)

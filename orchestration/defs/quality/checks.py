@@ -95,7 +95,9 @@ def silver_events_quality(
     from quality.frames import silver_frames
 
     window = run_window(context, quality.lookback_days)
-    rows = warehouse.read_frame(quality_sql.silver_events_sql(window), quality_sql.SILVER_EVENTS_CATEGORIES)
+    rows = warehouse.read_frame(
+        quality_sql.silver_events_sql(window), quality_sql.SILVER_EVENTS_CATEGORIES, arrow_strings=("event_id",)
+    )
     frames = silver_frames(rows)
     yield from _results(
         SILVER_EVENTS, STG_EVENTS, frames, quality, f"event_date {window[0]}..{window[1]}", context.run.run_id

@@ -12,12 +12,18 @@ from quality.rules import QualityParams
 
 
 def start_gx_import() -> None:
-    """Import Great Expectations in a daemon thread (Python's import lock makes a concurrent
-    ``import great_expectations`` wait for it rather than import twice)."""
+    """Import Great Expectations in a daemon thread and build the runner's context (Python's import
+    lock makes a concurrent ``import great_expectations`` wait for it rather than import twice)."""
     import threading
 
     if "great_expectations" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
+        threading.Thread(target=_warm_up, daemon=True).start()
+
+
+def _warm_up() -> None:
+    """The import, then the runner's ephemeral GX context (it is built once per process too)."""
+    importlib.import_module("great_expectations")
+    importlib.import_module("quality.runner").warm_up()
 
 
 class QualityResource(dg.ConfigurableResource):  # type: ignore[type-arg]

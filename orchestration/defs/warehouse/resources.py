@@ -48,10 +48,13 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         """``duckdb`` for the local target, ``bigquery`` for every other (see dbt_project/profiles.yml)."""
         return "duckdb" if self.target == "local" else "bigquery"
 
-    def read_frame(self, sql: str, categories: Collection[str] = ()) -> "pd.DataFrame":
+    def read_frame(
+        self, sql: str, categories: Collection[str] = (), arrow_strings: Collection[str] = ()
+    ) -> "pd.DataFrame":
         """A query's rows as a DataFrame with the same dtypes on both engines (``orchestration.lib.frames``).
 
-        ``categories`` names low-cardinality string columns to read as pandas categoricals.
+        ``categories`` names low-cardinality string columns to read as pandas categoricals,
+        ``arrow_strings`` string columns to leave Arrow-backed.
         """
         if self.engine == "duckdb":
             import duckdb
@@ -66,7 +69,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
             with bigquery_client(self.bq_project, self.bq_location, self.bq_endpoint or None) as client:
                 table = client.query(sql).result().to_arrow(create_bqstorage_client=False)
-        return arrow_to_frame(table, categories)
+        return arrow_to_frame(table, categories, arrow_strings)
 
     def row_counts(
         self, relations: list[tuple[str, str]], window: tuple[str, str] | None = None
