@@ -66,10 +66,6 @@ QUARANTINE_SCHEMA = pa.schema(
 _WINDOW_FIELDS = ("window_start_ms", "window_ms", "region", "event_type", "partition", "events", "purchases")
 
 
-def range_path(prefix: str, topic: str, r: OffsetRange) -> str:
-    return f"{prefix}/topic={topic}/partition={r.partition}/offsets={r.start:020d}-{r.end:020d}.parquet"
-
-
 def landed(paths: Iterable[str], topic: str) -> dict[int, list[OffsetRange]]:
     return landed_ranges((p for p in paths if p.startswith(METRICS_PREFIX + "/")), topic)
 

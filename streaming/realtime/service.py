@@ -143,13 +143,17 @@ class StreamService:
 
     # -- the loop ------------------------------------------------------------------------------
 
+    def _send(self, key: bytes, value: bytes) -> None:
+        """Send to the metrics topic; a failed delivery marks the next checkpoint as impossible."""
+        future = self.producer.send(self.settings.stream_metrics_topic, key=key, value=value)
+        future.add_errback(lambda _exc: self._failed.set())
+        self._emitted.append(future)
+
     def _emit(self, closed: list[ClosedWindow]) -> None:
         now = time.time()
         for window in closed:
             key, value = window_record(window, self.window_ms)
-            future = self.producer.send(self.settings.stream_metrics_topic, key=key, value=value)
-            future.add_errback(lambda _exc: self._failed.set())
-            self._emitted.append(future)
+            self._send(key, value)
             self.metrics.windows_emitted.inc()
             self.metrics.window_delay.observe(max(0.0, now - (window.key.start_ms + self.window_ms) / 1000))
 
@@ -183,9 +187,7 @@ class StreamService:
         timeout = 30.0
         for partition in partitions:
             for key, value in self.owned[partition].state.late_records():
-                future = self.producer.send(self.settings.stream_metrics_topic, key=key, value=value)
-                future.add_errback(lambda _exc: self._failed.set())
-                self._emitted.append(future)
+                self._send(key, value)
         self.producer.flush(timeout=timeout)
         emitted, self._emitted = self._emitted, []
         for future in emitted:

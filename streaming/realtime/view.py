@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from streaming.realtime import sketches
 from streaming.realtime.windows import Aggregate, WindowKey
 
@@ -68,8 +70,6 @@ def parse_partial(value: bytes) -> tuple[WindowKey, int, int, Aggregate] | None:
 
     None for the topic's other kind of record, the late tallies (``PartitionWindows.late_records``).
     """
-    import orjson
-
     data = orjson.loads(value)
     if data.get("kind") == "late":
         return None

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
 from orchestration.defs.warehouse.resources import WarehouseResource
 from orchestration.lib import stream_metrics as sm
-from orchestration.lib.bronze.ranges import landed_frontier, plan_ranges
+from orchestration.lib.bronze.ranges import landed_frontier, plan_ranges, range_path
 from orchestration.lib.bronze.reader import read_range
 
 STREAM_REGION_MINUTE = dg.AssetKey(["streaming", "region_minute"])
@@ -43,10 +43,10 @@ def streaming_region_minute(
                 batch = sm.build(read_range(consumer, topic, r, timeout_s=60))
                 if batch.quarantine:  # first: the rows file is the commit marker
                     storage.write(
-                        sm.range_path(sm.QUARANTINE_PREFIX, topic, r),
+                        range_path(sm.QUARANTINE_PREFIX, topic, r),
                         sm.to_parquet(batch.quarantine, sm.QUARANTINE_SCHEMA),
                     )
-                path = sm.range_path(sm.METRICS_PREFIX, topic, r)
+                path = range_path(sm.METRICS_PREFIX, topic, r)
                 storage.write(path, sm.to_parquet(batch.rows, sm.SCHEMA))
                 files.append(storage.uri(path))
                 rows, quarantined = rows + len(batch.rows), quarantined + len(batch.quarantine)

@@ -45,7 +45,8 @@ class OffsetRange:
         return f"p{self.partition}:[{self.start},{self.end})"
 
 
-def _file(prefix: str, topic: str, r: OffsetRange) -> str:
+def range_path(prefix: str, topic: str, r: OffsetRange) -> str:
+    """Where the file of one offset range lives under ``prefix``: its name is the ledger entry."""
     return (
         f"{prefix}/topic={topic}/partition={r.partition}/"
         f"offsets={r.start:0{_OFFSET_WIDTH}d}-{r.end:0{_OFFSET_WIDTH}d}.parquet"
@@ -53,11 +54,11 @@ def _file(prefix: str, topic: str, r: OffsetRange) -> str:
 
 
 def events_path(topic: str, r: OffsetRange) -> str:
-    return _file(EVENTS_PREFIX, topic, r)
+    return range_path(EVENTS_PREFIX, topic, r)
 
 
 def quarantine_path(topic: str, r: OffsetRange) -> str:
-    return _file(QUARANTINE_PREFIX, topic, r)
+    return range_path(QUARANTINE_PREFIX, topic, r)
 
 
 def parse_events_path(path: str) -> tuple[str, OffsetRange] | None:
