@@ -102,6 +102,31 @@ class Settings(BaseSettings):
     stream_http_host: str = "127.0.0.1"
     stream_http_port: int = 8081
 
+    # The edge collector (``meridian edge``): HTTP ingestion with a disk buffer in front of Kafka.
+    edge_id: str = "edge-local-1"
+    edge_region: str = "us"
+    edge_http_host: str = "127.0.0.1"
+    edge_http_port: int = 8090
+    # "<name>:<sha256 hex of the key>" entries; `meridian edge-key` mints a key and prints its entry.
+    edge_api_keys: list[str] = Field(default_factory=list)
+    edge_rate_limit: str = "20000/second"  # accepted events per API key, in `limits` notation
+    edge_max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    edge_max_decompressed_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    edge_max_events_per_request: int = Field(default=5000, gt=0)
+    edge_max_field_chars: int = Field(default=4096, gt=0)
+    edge_max_depth: int = Field(default=4, ge=1)
+    edge_buffer_dir: Path = REPO_ROOT / ".local" / "edge" / "buffer"
+    edge_buffer_max_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
+    edge_buffer_segment_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    # always: fsync before the response (an accepted event survives power loss); interval: fsync in
+    # the background every edge_buffer_fsync_interval_ms (survives a crash of the process, not the host).
+    edge_buffer_fsync: Literal["always", "interval", "never"] = "always"
+    edge_buffer_fsync_interval_ms: int = Field(default=200, gt=0)
+    edge_forward_batch_records: int = Field(default=5000, gt=0)
+    edge_kafka_timeout_seconds: float = Field(default=10.0, gt=0)
+    edge_backoff_max_seconds: float = Field(default=5.0, gt=0)
+    edge_degraded_after_seconds: float = Field(default=5.0, gt=0)  # forward lag that /readyz calls degraded
+
     def kafka_client_config(self) -> dict[str, object]:
         """The security part of a kafka-python client's config (empty for PLAINTEXT)."""
         config: dict[str, object] = {}

@@ -52,8 +52,14 @@ def generate(
     v2: Annotated[float, typer.Option(min=0, max=1, help="Fraction written with schema version 2.")] = 0.3,
     topic: Annotated[str | None, typer.Option(help="Topic (default: MERIDIAN_EVENTS_TOPIC or events.raw.v1).")] = None,
     bootstrap: Bootstrap = None,
+    to: Annotated[
+        str | None, typer.Option(help="Send to an edge collector (http://host:port) instead of straight to Kafka.")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(envvar="MERIDIAN_EDGE_API_KEY", help="The edge's API key.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Events per request to the edge.")] = 500,
+    gzip: Annotated[bool, typer.Option(help="gzip the requests to the edge.")] = False,
 ) -> None:
-    """Make realistic multi-region traffic, to Kafka or to a JSONL file."""
+    """Make realistic multi-region traffic, to Kafka, to an edge collector, or to a JSONL file."""
     from tqdm import tqdm
 
     from streaming.generator import TrafficSpec
@@ -77,6 +83,13 @@ def generate(
                 out.write(rec.value.replace(b"\n", b" ") + b"\n")
                 bar.update()
         typer.echo(f"wrote {count} records to {output}")
+        return
+    if to is not None:
+        if not to.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"--to {to!r} is not an http(s):// URL")
+        if not api_key:
+            raise typer.BadParameter("--to needs --api-key (or MERIDIAN_EDGE_API_KEY)")
+        _post((r.value for r in records), count, rate, to, api_key, batch_size, gzip)
         return
     _send(((r.key, r.value) for r in records), count, rate, topic, bootstrap)
 
@@ -107,6 +120,39 @@ def _send(records: object, total: int, rate: float | None, topic: str | None, bo
     if report.failed:
         typer.echo("\n".join(report.errors), err=True)
         raise typer.Exit(1)
+
+
+def _post(
+    lines: object, total: int, rate: float | None, url: str, api_key: str, batch_size: int, compress: bool
+) -> None:
+    import time
+
+    from tqdm import tqdm
+
+    from streaming.edge.client import EdgeClient, EdgeRefused, PostReport, batches
+
+    client = EdgeClient(url, api_key, compress=compress)
+    report = PostReport()
+    started = time.monotonic()
+    sent = 0
+    try:
+        with tqdm(total=total, unit="ev", desc="post", disable=None) as bar:
+            for batch in batches(lines, batch_size):  # type: ignore[arg-type]
+                if rate:
+                    ahead = sent / rate - (time.monotonic() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
+                client.send(batch, report)
+                sent += len(batch)
+                bar.update(len(batch))
+    except EdgeRefused as exc:
+        typer.echo(f"the edge refused a batch: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        client.close()
+    typer.echo(f"posted {sent} in {report.requests} requests: accepted {report.accepted}, rejected {report.rejected}")
+    if report.reasons:
+        typer.echo("rejected by reason: " + ", ".join(f"{k}={v}" for k, v in sorted(report.reasons.items())))
 
 
 @app.command()
@@ -173,6 +219,43 @@ def stream(
     if window_seconds is not None:
         updates["stream_window_seconds"] = window_seconds
     serve(settings.model_copy(update=updates))
+
+
+@app.command()
+def edge(
+    port: Annotated[int | None, typer.Option(help="HTTP port (default MERIDIAN_EDGE_HTTP_PORT, 8090).")] = None,
+    buffer_dir: Annotated[
+        Path | None, typer.Option(help="Disk buffer directory (default MERIDIAN_EDGE_BUFFER_DIR).")
+    ] = None,
+) -> None:
+    """Run the edge collector: authenticated HTTP ingestion, validated and enriched, buffered on disk, into Kafka."""
+    import logging
+
+    from orchestration.settings import get_settings
+    from streaming.edge.auth import ConfigError
+    from streaming.edge.run import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    updates: dict[str, object] = {}
+    if port is not None:
+        updates["edge_http_port"] = port
+    if buffer_dir is not None:
+        updates["edge_buffer_dir"] = buffer_dir
+    try:
+        serve(get_settings().model_copy(update=updates))
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command("edge-key")
+def edge_key(name: Annotated[str, typer.Argument(help="A name for the key (shows in logs and metrics).")]) -> None:
+    """Mint an edge API key: give the key to the client, the entry to MERIDIAN_EDGE_API_KEYS."""
+    from streaming.edge.auth import mint_key
+
+    key, entry = mint_key(name)
+    typer.echo(f"key (give to the client, shown once): {key}")
+    typer.echo(f"entry for MERIDIAN_EDGE_API_KEYS:     {entry}")
 
 
 @app.command()
