@@ -89,8 +89,16 @@ class Forwarder:
                 with attempt:
                     self.lag_seconds = max(0.0, time.time() - batch.oldest_ms / 1000)
                     self.metrics.forward_lag.set(self.lag_seconds)
-                    self._send(batch)
+                    try:
+                        self._send(batch)
+                    except (ForwardError, KafkaError):
+                        raise
+                    except Exception as exc:  # a client bug must not end forwarding: retry it like an outage
+                        log.exception("forwarding failed unexpectedly")
+                        raise ForwardError(f"{type(exc).__name__}: {exc}") from exc
         except (ForwardError, KafkaError):
+            if not self._stopping.is_set():
+                log.error("the forwarder stopped retrying without being asked to; this is a bug")
             return False
         if self.failing_since is not None:
             log.info("Kafka is back after %.1fs; forwarding the buffer", time.monotonic() - self.failing_since)
@@ -108,9 +116,12 @@ class Forwarder:
         if self.failing_since is None:
             self.failing_since = time.monotonic()
             log.warning("forwarding to Kafka failed (%s); buffering on disk and retrying", self.last_error)
-        if self._producer is not None:  # drop what it still holds: the whole batch is sent again
-            self._producer.close(timeout=0)
-            self._producer = None
+        producer, self._producer = self._producer, None
+        if producer is not None:  # drop what it still holds: the whole batch is sent again
+            try:
+                producer.close(timeout=1)
+            except Exception as exc:  # noqa: BLE001 - a broken producer is replaced either way
+                log.warning("closing the failed producer: %r", exc)
         self._observe()
 
     def _send(self, batch: Batch) -> None:

@@ -9,13 +9,13 @@ from typing import Any
 
 from orchestration.settings import Settings
 from streaming.edge.auth import ApiKeys, ConfigError, RateLimits
-from streaming.edge.buffer import DiskBuffer
+from streaming.edge.buffer import BufferFull, DiskBuffer
 from streaming.edge.forwarder import Forwarder
 from streaming.edge.intake import BodyKind, Intake, Limits, decompress, parse_items, take
 from streaming.edge.metrics import EdgeMetrics
 
 log = logging.getLogger(__name__)
-FULL_RATIO = 0.9  # /readyz answers 503 above this share of the buffer
+FULL_RATIO = 0.9  # /readyz answers 503 above this share of the buffer, or after a refusal until space frees
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class EdgeService:
         self.metrics.truncations.inc(len(found.truncations))
         self.metrics.truncated_bytes.inc(found.truncated_bytes)
         self.forwarder = Forwarder(self.buffer, settings, self.metrics)
+        self._full_at_bytes: int | None = None  # buffer size when a request was last refused for space
         self._stopping = threading.Event()
         self._syncer = threading.Thread(target=self._sync_every_interval, name="edge-fsync", daemon=True)
 
@@ -77,7 +78,11 @@ class EdgeService:
             return retry_after
         intake = take(items, self.limits, self.settings.edge_id, self.settings.edge_region)
         if intake.records:
-            self.buffer.append_durable(intake.records)
+            try:
+                self.buffer.append_durable(intake.records)
+            except BufferFull:
+                self._full_at_bytes = self.buffer.total_bytes
+                raise
             self.metrics.accepted.inc(len(intake.records))
         for rejected in intake.rejected:
             self.metrics.rejected.labels(rejected["reason"]).inc()
@@ -86,8 +91,11 @@ class EdgeService:
     def health(self) -> Health:
         records, size = self.buffer.pending()
         extra = {"buffered_records": records, "buffered_bytes": size, "edge_id": self.settings.edge_id}
-        used = self.buffer.total_bytes / self.buffer.max_bytes
-        if used >= FULL_RATIO:
+        total = self.buffer.total_bytes
+        if self._full_at_bytes is not None and total < self._full_at_bytes:
+            self._full_at_bytes = None  # forwarding has freed space since the last refusal
+        used = total / self.buffer.max_bytes
+        if used >= FULL_RATIO or self._full_at_bytes is not None:
             return Health("full", f"the disk buffer is {used:.0%} full; Kafka is not keeping up", extra)
         if self.forwarder.failing_since is not None:
             return Health("degraded", f"buffering on disk: Kafka is failing ({self.forwarder.last_error})", extra)
