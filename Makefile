@@ -83,6 +83,7 @@ bench: setup
 	$(VENV)/bin/python -m bench.warehouse_build
 	$(VENV)/bin/python -m bench.quality_checks
 	$(VENV)/bin/python -m bench.streaming_service
+	$(VENV)/bin/python -m bench.edge_collector
 
 clean:
 	rm -rf $(VENV) .local

@@ -1,7 +1,8 @@
 """``meridian up``: the whole local platform as child processes, stopped together.
 
-Kafka (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), its topics, the synthetic
-traffic generator and ``dagster dev``. Every child runs in its own process group so that
+Kafka (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), its topics, the edge collector,
+the synthetic traffic generator (posting through the edge), the streaming service and
+``dagster dev``. Every child runs in its own process group so that
 Ctrl-C, or any child dying, stops all of them; nothing is left running.
 """
 
@@ -52,7 +53,10 @@ def _stop(proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> None:
     proc.poll()
 
 
-def run_platform(generator_rate: float, port: int, stream_port: int | None = None) -> int:
+def run_platform(generator_rate: float, port: int, stream_port: int | None = None, edge_port: int | None = None) -> int:
+    import orjson
+
+    from streaming.edge.auth import mint_key
     from streaming.kafka.admin import ensure_topic
     from streaming.kafka.broker import LocalBroker
 
@@ -90,6 +94,16 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
         }
         bindir = Path(sys.executable).parent
         logs = LOCAL / "logs"
+        # The edge collector in front of Kafka, with a key minted for this run (printed below, so
+        # you can post your own events); the generator's traffic goes through it.
+        edge_port = edge_port or settings.edge_http_port
+        edge_url = f"http://127.0.0.1:{edge_port}"
+        edge_key, edge_entry = mint_key("local")
+        keys = [*settings.edge_api_keys, edge_entry]
+        edge_env = {**env, "MERIDIAN_EDGE_API_KEYS": orjson.dumps(keys).decode()}
+        children.append(
+            ("edge", _spawn([str(bindir / "meridian"), "edge", "--port", str(edge_port)], edge_env, logs / "edge.log"))
+        )
         if generator_rate > 0:
             children.append(
                 (
@@ -102,10 +116,12 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
                             str(generator_rate),
                             "--count",
                             "1000000000",
-                            "--bootstrap",
-                            bootstrap,
+                            "--to",
+                            edge_url,
+                            "--batch-size",
+                            str(max(1, int(generator_rate // 4))),
                         ],
-                        env,
+                        {**env, "MERIDIAN_EDGE_API_KEY": edge_key},
                         logs / "generator.log",
                     ),
                 )
@@ -147,7 +163,9 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
                     f"  Kafka          {bootstrap}"
                     + (f" (local KRaft broker, log {broker.log_file})" if broker else ""),
                     f"  topic          {settings.events_topic} ({settings.events_topic_partitions} partitions)",
-                    f"  generator      {generator_rate} events/s, log {logs / 'generator.log'}"
+                    f"  edge collector {edge_url}/v1/events  (log {logs / 'edge.log'})",
+                    f"                 Authorization: Bearer {edge_key}",
+                    f"  generator      {generator_rate} events/s through the edge, log {logs / 'generator.log'}"
                     if generator_rate > 0
                     else "  generator      off",
                     f"  Dagster UI     http://127.0.0.1:{port}  (log {logs / 'dagster.log'})",

@@ -263,11 +263,14 @@ def up(
     generator_rate: Annotated[float, typer.Option(help="Synthetic events per second (0: no generator).")] = 50.0,
     port: Annotated[int, typer.Option(help="Dagster UI port.")] = 3000,
     stream_port: Annotated[int | None, typer.Option(help="Streaming API port (default 8081).")] = None,
+    edge_port: Annotated[int | None, typer.Option(help="Edge collector port (default 8090).")] = None,
 ) -> None:
-    """Run the platform locally: Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), traffic, streaming, Dagster."""
+    """Run the platform locally: Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), edge, traffic, streaming, Dagster."""
     from orchestration.platform import run_platform
 
-    raise typer.Exit(run_platform(generator_rate=generator_rate, port=port, stream_port=stream_port))
+    raise typer.Exit(
+        run_platform(generator_rate=generator_rate, port=port, stream_port=stream_port, edge_port=edge_port)
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_ran
 from orchestration.settings import Settings
 from streaming.edge.buffer import Batch, DiskBuffer
 from streaming.edge.metrics import EdgeMetrics
-from streaming.kafka.produce import producer_for
+from streaming.kafka.produce import CachingPartitioner, producer_for
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class Forwarder:
         self.topic = settings.events_topic
         self.timeout_s = settings.edge_kafka_timeout_seconds
         self._producer: KafkaProducer | None = None
+        self._partitioner = CachingPartitioner()  # survives producer re-creation after failures
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="edge-forwarder", daemon=True)
         self.failing_since: float | None = None
@@ -133,6 +134,7 @@ class Forwarder:
                 request_timeout_ms=int(self.timeout_s * 1000),
                 delivery_timeout_ms=int(self.timeout_s * 2000),
                 reconnect_backoff_max_ms=1000,
+                partitioner=self._partitioner,
                 **self.settings.kafka_client_config(),
             )
         futures: list[Any] = [self._producer.send(self.topic, key=key, value=value) for key, value in batch.records]

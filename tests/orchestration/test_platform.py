@@ -1,4 +1,5 @@
-"""``meridian up`` end to end: the daemon's sensor lands traffic in bronze; Ctrl-C stops everything."""
+"""``meridian up`` end to end: traffic flows through the edge into Kafka, the stream and bronze; Ctrl-C
+stops everything."""
 
 from __future__ import annotations
 
@@ -21,11 +22,12 @@ pytestmark = pytest.mark.integration
 
 
 def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: Settings, tmp_path: Path) -> None:
-    port, stream_port = free_port(), free_port()
+    port, stream_port, edge_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         **settings_env(settings),
         "DAGSTER_HOME": str(tmp_path / "dagster"),
+        "MERIDIAN_EDGE_BUFFER_DIR": str(tmp_path / "edge-buffer"),
     }
     up = subprocess.Popen(
         [
@@ -37,6 +39,8 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: 
             str(port),
             "--stream-port",
             str(stream_port),
+            "--edge-port",
+            str(edge_port),
             "--generator-rate",
             "200",
         ],  # fmt: skip
@@ -49,7 +53,7 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: 
     children: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 240
-        ui_ok = live = False
+        ui_ok = live = through_edge = False
         while time.monotonic() < deadline:
             assert up.poll() is None, up.stdout.read() if up.stdout else ""
             children = psutil.Process(up.pid).children(recursive=True) or children
@@ -64,11 +68,21 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: 
                     live = sum(w["events"] for w in body.get("windows", [])) > 0
                 except (httpx.HTTPError, ValueError):
                     pass
-            if ui_ok and live and any(lake.rglob("*.parquet")):
+            if not through_edge:
+                try:
+                    text = httpx.get(f"http://127.0.0.1:{edge_port}/metrics", timeout=5).text
+                    through_edge = any(
+                        line.startswith("meridian_edge_events_forwarded_total ") and float(line.split()[1]) > 0
+                        for line in text.splitlines()
+                    )
+                except httpx.HTTPError:
+                    pass
+            if ui_ok and live and through_edge and any(lake.rglob("*.parquet")):
                 break
             time.sleep(1)
         assert ui_ok, "the Dagster UI never answered"
         assert live, "the streaming API never showed the generated traffic"
+        assert through_edge, "the edge collector never forwarded the generator's traffic to Kafka"
         assert any(lake.rglob("*.parquet")), "the sensor never landed generated traffic in bronze"
     finally:
         up.send_signal(signal.SIGINT)
@@ -76,6 +90,7 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: 
     assert "Meridian is running" in out
     assert "stopped every process Meridian started" in out
     assert up.returncode == 0, out
-    assert len(children) >= 4  # generator, stream, dagster dev, and dagster's webserver/daemon/code server
+    assert "edge collector" in out and "Authorization: Bearer mk_" in out
+    assert len(children) >= 5  # edge, generator, stream, dagster dev, and dagster's webserver/daemon/code server
     still_running = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert still_running == [], [p.cmdline() for p in still_running]

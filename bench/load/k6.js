@@ -1,0 +1,98 @@
+// k6 load test for the edge collector's POST /v1/events (https://k6.io; install k6 yourself).
+//
+//   k6 run -e EDGE_URL=http://edge.example:8090 -e API_KEY=mk_... \
+//          -e RATE=200 -e EVENTS_PER_REQUEST=100 -e DURATION=2m bench/load/k6.js
+//
+// An open model: RATE requests per second arrive whether or not the edge keeps up (a traffic
+// spike does not wait for the server), so latency under overload is measured, not hidden.
+// 429 and 503 are counted apart as "backpressure"; the thresholds fail the run when more than
+// 1% of requests fail outright or p99 goes over 500 ms. No remote jslib imports: runs offline.
+import http from "k6/http";
+import { check } from "k6";
+import { Counter } from "k6/metrics";
+
+const EDGE_URL = __ENV.EDGE_URL || "http://127.0.0.1:8090";
+const API_KEY = __ENV.API_KEY;
+const BATCH = parseInt(__ENV.EVENTS_PER_REQUEST || "100", 10);
+const RATE = parseInt(__ENV.RATE || "100", 10);
+const DURATION = __ENV.DURATION || "1m";
+
+const backpressure = new Counter("edge_backpressure");
+const acceptedEvents = new Counter("edge_events_accepted");
+
+export const options = {
+  scenarios: {
+    spike: {
+      executor: "constant-arrival-rate",
+      rate: RATE,
+      timeUnit: "1s",
+      duration: DURATION,
+      preAllocatedVUs: Math.max(10, RATE),
+      maxVUs: Math.max(50, RATE * 4),
+    },
+  },
+  thresholds: {
+    http_req_failed: ["rate<0.01"],
+    http_req_duration: ["p(99)<500"],
+  },
+};
+
+const REGIONS = { us: ["US", "CA"], eu: ["DE", "FR", "GB"], apac: ["JP", "SG", "AU"] };
+const TYPES = ["page_view", "page_view", "page_view", "add_to_cart", "checkout", "purchase", "error"];
+
+function pick(list) {
+  return list[Math.floor(Math.random() * list.length)];
+}
+
+function uuid4() {
+  return "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".replace(/[xy]/g, (c) => {
+    const r = Math.floor(Math.random() * 16);
+    return (c === "x" ? r : (r & 0x3) | 0x8).toString(16);
+  });
+}
+
+export function makeEvent() {
+  const region = pick(Object.keys(REGIONS));
+  const eventType = pick(TYPES);
+  const user = Math.floor(Math.random() * 100000);
+  const event = {
+    event_id: uuid4(),
+    event_type: eventType,
+    occurred_at: new Date().toISOString(),
+    region: region,
+    user_id: `u-${region}-${user}`,
+    session_id: `s-${region}-${user}`,
+    country: pick(REGIONS[region]),
+    device: pick(["web", "ios", "android"]),
+    latency_ms: Math.round(Math.exp(4.8 + 0.6 * (Math.random() * 2 - 1)) * 1000) / 1000,
+    schema_version: 1,
+  };
+  if (eventType === "purchase") {
+    event.amount = Math.round(Math.random() * 20000) / 100;
+    event.currency = "USD";
+  }
+  return event;
+}
+
+export function setup() {
+  if (!API_KEY) {
+    throw new Error("set -e API_KEY=<a key the edge accepts> (meridian edge-key)");
+  }
+}
+
+export default function () {
+  const lines = [];
+  for (let i = 0; i < BATCH; i++) {
+    lines.push(JSON.stringify(makeEvent()));
+  }
+  const response = http.post(`${EDGE_URL}/v1/events`, lines.join("\n"), {
+    headers: { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/x-ndjson" },
+    responseCallback: http.expectedStatuses(200),
+  });
+  if (response.status === 429 || response.status === 503) {
+    backpressure.add(1);
+  } else if (response.status === 200) {
+    acceptedEvents.add(BATCH);
+  }
+  check(response, { "all events accepted": (r) => r.status === 200 });
+}
