@@ -82,6 +82,7 @@ LONGEST_FIRST = [
     "tests/orchestration/test_platform.py",
     "tests/dbt_project/test_late_data.py",
     "tests/integration/test_bronze_faults.py",
+    "tests/streaming/edge/test_faults.py",
 ]
 
 

@@ -131,6 +131,7 @@ class Forwarder:
                 self.settings.kafka_bootstrap_servers,
                 linger_ms=5,
                 max_block_ms=int(self.timeout_s * 1000),
+                bootstrap_timeout_ms=int(self.timeout_s * 1000),  # default 30 s: a dead Kafka looked healthy
                 request_timeout_ms=int(self.timeout_s * 1000),
                 delivery_timeout_ms=int(self.timeout_s * 2000),
                 reconnect_backoff_max_ms=1000,

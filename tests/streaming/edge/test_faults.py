@@ -115,7 +115,16 @@ def test_an_edge_killed_while_buffering_forwards_every_accepted_event_after_rest
     poster.close()
     ready = httpx.get(down.url + "/readyz").json()
     assert ready["buffered_records"] == 3000
-    wait_for(lambda: httpx.get(down.url + "/readyz").json()["status"] == "degraded", 30, "/readyz to say degraded")
+    wait_for(lambda: httpx.get(down.url + "/readyz").json()["status"] == "degraded", 15, "/readyz to say degraded")
+
+    def all_buffered() -> str | None:
+        text = httpx.get(down.url + "/metrics").text
+        return text if metric(text, "meridian_edge_buffered_records") == 3000 else None
+
+    buffering = wait_for(all_buffered, 30, "the buffered-records gauge to show all 3000")
+    assert metric(buffering, "meridian_edge_forward_lag_seconds") > 0
+    assert metric(buffering, "meridian_edge_buffered_bytes") > 3000 * 200
+    assert metric(buffering, "meridian_edge_kafka_errors_total") > 0
     down.kill()
 
     back = EdgeProcess(edge_settings(settings, buffer), tmp_path / "edge.log").start()
