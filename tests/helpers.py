@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,3 +63,32 @@ def query_warehouse(settings: Settings, sql: str) -> list[tuple[object, ...]]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def metric_sum(exposition: str, name: str) -> float:
+    """The sum of one metric's samples in a Prometheus text exposition (0 when absent).
+
+    ``name`` may carry labels (``requests_total{status="429"}``) to pick one series.
+    """
+    total = 0.0
+    for line in exposition.splitlines():
+        if line.startswith((name + " ", name + "{")):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a child started with ``start_new_session=True`` and all its own children, as a crash would."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def stop_group(proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+    """SIGTERM such a child's group and wait; SIGKILL what is still there after ``timeout_s``."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -22,7 +21,9 @@ from streaming.edge.api import build_app
 from streaming.edge.auth import mint_key
 from streaming.edge.service import EdgeService
 from streaming.kafka.broker import free_port
-from tests.helpers import settings_env
+from tests.helpers import kill_group, metric_sum, settings_env, stop_group
+
+metric = metric_sum  # the edge tests read their /metrics with it
 
 KEY, KEY_ENTRY = mint_key("tests")
 
@@ -48,15 +49,6 @@ def wait_for(predicate: Any, timeout_s: float, what: str) -> Any:
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-
-
-def metric(text: str, name: str) -> float:
-    """The sum of a metric's samples in a Prometheus exposition (0 when absent)."""
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 @dataclass
@@ -130,16 +122,11 @@ class EdgeProcess:
 
     def kill(self) -> None:
         assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
+        kill_group(self.proc)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.proc is not None:
+            stop_group(self.proc, timeout_s=20)
 
 
 def read_topic(bootstrap: str, topic: str, expect: int, timeout_s: float = 60.0) -> list[tuple[bytes, dict[str, Any]]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from streaming.kafka.produce import producer_for
 from streaming.realtime.service import load_fx_rates
 from streaming.realtime.view import MergedWindow, merge, parse_partial
 from streaming.realtime.windows import PartitionWindows, window_record
-from tests.helpers import produce_and_place, settings_env
+from tests.helpers import kill_group, metric_sum, produce_and_place, settings_env, stop_group
 
 WINDOW_MS, LATENESS_MS = 60_000, 10_000
 
@@ -100,25 +99,15 @@ class StreamProcess:
         return list(response.json()["partitions"]) if response.status_code == 200 else []
 
     def metric(self, name: str) -> float:
-        total = 0.0
-        for line in self.get("/metrics").text.splitlines():
-            if line.startswith(name) and not line.startswith("#"):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+        return metric_sum(self.get("/metrics").text, name)
 
     def kill9(self) -> None:
         assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
+        kill_group(self.proc)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        if self.proc is not None:
+            stop_group(self.proc, timeout_s=30)
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
