@@ -13,7 +13,7 @@ from orchestration.settings import Settings
 from streaming.kafka.admin import end_offsets
 from tests.helpers import settings_env
 
-COMMANDS = ["generate", "produce", "topics", "run-once", "backfill", "up"]
+COMMANDS = ["generate", "produce", "topics", "run-once", "backfill", "stream", "edge", "edge-key", "up"]
 
 
 def meridian(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -50,6 +50,28 @@ def test_every_command_has_help(command: str) -> None:
     result = meridian(command, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout
+
+
+def test_edge_key_mints_a_key_that_its_printed_entry_accepts() -> None:
+    from streaming.edge.auth import ApiKeys
+
+    result = meridian("edge-key", "ios-app")
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.split("shown once): ")[1].split()[0]
+    entry = result.stdout.split("MERIDIAN_EDGE_API_KEYS:")[1].split()[0]
+    assert ApiKeys.parse([entry]).identify(f"Bearer {key}") == "ios-app"
+
+
+def test_generate_to_an_edge_needs_a_url_and_a_key() -> None:
+    no_key = meridian("generate", "--count", "10", "--to", "http://127.0.0.1:1", env={"MERIDIAN_EDGE_API_KEY": ""})
+    assert no_key.returncode == 2 and "--api-key" in no_key.stderr
+    not_http = meridian("generate", "--count", "10", "--to", "127.0.0.1:8090", "--api-key", "mk_x")
+    assert not_http.returncode == 2 and "http(s)://" in not_http.stderr
+
+
+def test_the_edge_refuses_to_start_without_keys(tmp_path: Path) -> None:
+    result = meridian("edge", "--buffer-dir", str(tmp_path / "b"), env={"MERIDIAN_EDGE_API_KEYS": "[]"})
+    assert result.returncode == 2 and "MERIDIAN_EDGE_API_KEYS" in result.stderr
 
 
 def test_generate_to_a_file_is_deterministic(tmp_path: Path) -> None:
