@@ -9,8 +9,7 @@ On disk, under ``directory``:
 - ``<first sequence number, 20 digits>.seg``: segments of frames, rolled at ``segment_bytes``.
 - ``cursor.json``: the forwarder's committed position (segment, byte offset, sequence number).
 
-A frame is a 16-byte header (payload length, CRC-32C of stamp and payload, append time in ms)
-and a payload (key length, key, value). On open every segment is scanned: the first frame that is
+Frames are described in ``streaming.edge.frames``. On open every segment is scanned: the first frame that is
 short, overruns its file or fails its checksum ends the segment; the file is truncated there and
 the loss is reported (``recovery``), never skipped silently.
 """
@@ -24,17 +23,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from struct import Struct
 from typing import Literal
 
 import orjson
-from crc32c import crc32c
+
+from streaming.edge.frames import decode_frames, encode_frame, scan
 
 log = logging.getLogger(__name__)
 
-HEADER = Struct("<IIQ")  # payload length, crc32c(stamp + payload), appended_ms
-STAMP = Struct("<Q")
-KEY_LENGTH = Struct("<I")
 CURSOR_FILE = "cursor.json"
 READ_BYTES = 8 * 1024 * 1024
 FsyncPolicy = Literal["always", "interval", "never"]
@@ -42,10 +38,6 @@ FsyncPolicy = Literal["always", "interval", "never"]
 
 class BufferFull(Exception):
     """The buffer holds ``max_bytes``; the caller must push back on its client, not drop."""
-
-
-class CorruptBuffer(RuntimeError):
-    """A frame that passed recovery no longer matches its checksum (the disk changed under us)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,53 +80,6 @@ class _Segment:
     path: Path
     size: int
     count: int
-
-
-def encode_frame(key: bytes, value: bytes, appended_ms: int) -> bytes:
-    payload = KEY_LENGTH.pack(len(key)) + key + value
-    stamp = STAMP.pack(appended_ms)
-    return HEADER.pack(len(payload), crc32c(payload, crc32c(stamp)), appended_ms) + payload
-
-
-def scan(data: bytes | memoryview) -> tuple[int, int, str | None]:
-    """(records, end of the last good frame, why the scan stopped early or None)."""
-    view = memoryview(data)
-    position = count = 0
-    total = len(view)
-    while position < total:
-        if total - position < HEADER.size:
-            return count, position, "torn header"
-        length, crc, stamp = HEADER.unpack_from(view, position)
-        start = position + HEADER.size
-        if start + length > total:
-            return count, position, "torn record"
-        if crc32c(view[start : start + length], crc32c(STAMP.pack(stamp))) != crc:
-            return count, position, "checksum mismatch"
-        position = start + length
-        count += 1
-    return count, position, None
-
-
-def decode_frames(data: bytes, max_records: int) -> tuple[list[tuple[bytes, bytes]], int, int]:
-    """Up to ``max_records`` (key, value) pairs from ``data``; (records, bytes used, oldest stamp)."""
-    records: list[tuple[bytes, bytes]] = []
-    position = 0
-    oldest = 0
-    view = memoryview(data)
-    while position < len(data) and len(records) < max_records:
-        length, crc, stamp = HEADER.unpack_from(view, position)
-        start = position + HEADER.size
-        if start + length > len(data):
-            break  # the frame continues past what was read
-        payload = view[start : start + length]
-        if crc32c(payload, crc32c(STAMP.pack(stamp))) != crc:
-            raise CorruptBuffer(f"checksum mismatch at byte {position} of a segment that passed recovery")
-        (key_length,) = KEY_LENGTH.unpack_from(payload)
-        key_end = KEY_LENGTH.size + key_length
-        records.append((bytes(payload[KEY_LENGTH.size : key_end]), bytes(payload[key_end:])))
-        oldest = oldest or stamp
-        position = start + length
-    return records, position, oldest
 
 
 class DiskBuffer:

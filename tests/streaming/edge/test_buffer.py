@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from streaming.edge.buffer import HEADER, BufferFull, DiskBuffer
+from streaming.edge.buffer import BufferFull, DiskBuffer
+from streaming.edge.frames import HEADER
 
 
 def records(start: int, count: int) -> list[tuple[bytes, bytes]]:
