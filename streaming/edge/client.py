@@ -1,6 +1,7 @@
 """A client for the edge's ``POST /v1/events``: NDJSON batches, gzip optional, honouring Retry-After.
 
-Used by ``meridian generate --to http://...``, the benchmark and the tests. httpx keeps one
+Used by ``meridian generate --to http://...`` and the tests (the benchmark drives the edge with
+urllib3, whose per-request cost is lower, so that it measures the edge). httpx keeps one
 keep-alive connection; 429 and 503 are retried after the server's Retry-After, connection
 errors with exponential backoff, both until a deadline, so a caller never loops forever.
 """
