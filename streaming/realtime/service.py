@@ -103,9 +103,9 @@ class StreamService:
     def _restore(self, partition: int) -> None:
         snapshot = self.store.load(partition)
         if snapshot is None:
-            state = PartitionWindows(partition, self.window_ms, self.lateness_ms, self.fx_rates)
             tp = TopicPartition(self.settings.events_topic, partition)
-            state.offset = self.consumer.beginning_offsets([tp])[tp]
+            start = self.consumer.beginning_offsets([tp])[tp]
+            state = PartitionWindows(partition, self.window_ms, self.lateness_ms, self.fx_rates, start)
         else:
             state = PartitionWindows.restore(snapshot, self.fx_rates)
             if state.window_ms != self.window_ms or state.lateness_ms != self.lateness_ms:
@@ -167,8 +167,7 @@ class StreamService:
                     continue
                 state = owned.state
                 late, duplicates, invalid = state.late, state.duplicates, state.invalid.copy()
-                for record in records:
-                    state.process(record.offset, record.value)
+                state.process_records(records)
                 count += len(records)
                 self.consumed += len(records)
                 self.metrics.observe_partition(

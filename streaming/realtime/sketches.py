@@ -58,7 +58,7 @@ class LatencySketch:
     __slots__ = ("buckets", "zeros", "count")
 
     GAMMA = (1 + LATENCY_RELATIVE_ACCURACY) / (1 - LATENCY_RELATIVE_ACCURACY)
-    _LOG_GAMMA = math.log(GAMMA)
+    LOG_GAMMA = math.log(GAMMA)  # also handed to the native window code, so both bucket alike
 
     def __init__(self) -> None:
         self.buckets: dict[int, int] = {}
@@ -70,8 +70,17 @@ class LatencySketch:
         if value <= 0.0:  # the contract forbids negative latencies; zero has no log
             self.zeros += 1
             return
-        key = math.ceil(math.log(value) / self._LOG_GAMMA)
+        key = math.ceil(math.log(value) / self.LOG_GAMMA)
         self.buckets[key] = self.buckets.get(key, 0) + 1
+
+    @classmethod
+    def of(cls, zeros: int, buckets: dict[int, int]) -> LatencySketch:
+        """A sketch from its counts (as the native window code keeps them)."""
+        sketch = cls()
+        sketch.zeros = zeros
+        sketch.buckets = buckets
+        sketch.count = zeros + sum(buckets.values())
+        return sketch
 
     def merge(self, other: LatencySketch) -> None:
         for key, n in other.buckets.items():
@@ -108,11 +117,7 @@ class LatencySketch:
     @classmethod
     def from_bytes(cls, data: bytes) -> LatencySketch:
         raw = orjson.loads(data)
-        sketch = cls()
-        sketch.zeros = raw["z"]
-        sketch.buckets = {int(k): int(n) for k, n in raw["b"]}
-        sketch.count = sketch.zeros + sum(sketch.buckets.values())
-        return sketch
+        return cls.of(raw["z"], {int(k): int(n) for k, n in raw["b"]})
 
 
 def latency_bytes(sketch: LatencySketch) -> bytes:

@@ -23,11 +23,13 @@ import base64
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
 import orjson
+from meridian_native import WindowCore
 
-from streaming.events.contract import Accepted, parse_record
+from streaming.events.contract import SUPPORTED_VERSIONS, Accepted, load_schema, parse_record
 from streaming.realtime import sketches
 
 SNAPSHOT_FORMAT = 1
@@ -92,8 +94,53 @@ def event_time_ms(occurred_at: str) -> int:
     return int(datetime.fromisoformat(occurred_at).timestamp() * 1000)
 
 
+def _judge(value: Any) -> str | tuple[Any, ...]:
+    """Python's verdict on a record the native fast path did not accept outright: a reason code,
+    or the accepted event's fields (a timestamp shape the fast path leaves to Python)."""
+    outcome = parse_record(value)
+    if not isinstance(outcome, Accepted):
+        return outcome.reason
+    event = outcome.event
+    at = int(outcome.occurred_at.timestamp() * 1000) if outcome.occurred_at else event_time_ms(event["occurred_at"])
+    latency = event.get("latency_ms")
+    purchase = event["event_type"] == "purchase"
+    return (
+        at,
+        event["region"],
+        event["event_type"],
+        event["event_id"],
+        event["user_id"],
+        None if latency is None else float(latency),
+        float(event["amount"]) if purchase else None,
+        event["currency"] if purchase else None,
+    )
+
+
+@cache
+def _schemas() -> dict[int, str]:
+    return {version: orjson.dumps(load_schema(version)).decode() for version in SUPPORTED_VERSIONS}
+
+
+def _aggregate(data: dict[str, Any]) -> Aggregate:
+    return Aggregate(
+        events=data["events"],
+        purchases=data["purchases"],
+        errors=data["errors"],
+        revenue_usd=data["revenue_usd"],
+        users=data["users"],
+        latency=sketches.LatencySketch.of(data["latency_zeros"], data["latency_buckets"]),
+        event_ids=set(data.get("event_ids", ())),
+    )
+
+
 class PartitionWindows:
-    """The open windows, watermark and counters of one partition, and the next offset to read."""
+    """The open windows, watermark and counters of one partition, and the next offset to read.
+
+    The per-record work (decode, contract, windows) runs in Rust (``meridian_native.WindowCore``,
+    ``streaming/native``): in Python it cost as much per record as kafka-python's whole consume
+    loop. Records the native path does not accept outright are judged here in Python
+    (:func:`_judge`), so reason codes, and the decision to reject, stay Python's.
+    """
 
     def __init__(
         self, partition: int, window_ms: int, lateness_ms: int, fx_rates: dict[str, float], offset: int = 0
@@ -102,69 +149,66 @@ class PartitionWindows:
         self.window_ms = window_ms
         self.lateness_ms = lateness_ms
         self.fx_rates = fx_rates
-        self.offset = offset
-        self.max_event_ms: int | None = None
-        self.windows: dict[WindowKey, Aggregate] = {}
-        self.late = 0
-        self.late_by_hour: Counter[tuple[int, str]] = Counter()  # (hour start ms, region): late events
-        self.late_changed: set[tuple[int, str]] = set()  # tallies not yet emitted
-        self.duplicates = 0
-        self.invalid: Counter[str] = Counter()
+        self.core = WindowCore(
+            window_ms,
+            lateness_ms,
+            sketches.LatencySketch.LOG_GAMMA,
+            fx_rates,
+            _schemas(),
+            _judge,
+            sketches.new_users,
+            offset,
+        )
+
+    @property
+    def offset(self) -> int:
+        """The next offset to read."""
+        return int(self.core.offset)
+
+    @property
+    def max_event_ms(self) -> int | None:
+        return self.core.max_event_ms  # type: ignore[no-any-return]
+
+    @property
+    def late(self) -> int:
+        return int(self.core.late)
+
+    @property
+    def duplicates(self) -> int:
+        return int(self.core.duplicates)
+
+    @property
+    def invalid(self) -> Counter[str]:
+        """Invalid records by reason code (a copy)."""
+        return Counter(self.core.invalid())
+
+    @property
+    def windows(self) -> dict[WindowKey, Aggregate]:
+        """The open windows (built on each call: for the API and tests, not for the hot path)."""
+        return {WindowKey(s, r, t): _aggregate(d) for s, r, t, d in self.core.open_windows(False)}
 
     @property
     def watermark_ms(self) -> int | None:
         return None if self.max_event_ms is None else self.max_event_ms - self.lateness_ms
 
     def process(self, offset: int, value: bytes | None) -> None:
-        """Apply one record; ``offset`` must be the partition's next one (replays before it are skipped)."""
-        if offset < self.offset:
-            return
-        self.offset = offset + 1
-        outcome = parse_record(value)
-        if not isinstance(outcome, Accepted):
-            self.invalid[outcome.reason] += 1
-            return
-        event = outcome.event
-        at = int(outcome.occurred_at.timestamp() * 1000) if outcome.occurred_at else event_time_ms(event["occurred_at"])
-        start = at - at % self.window_ms
-        if self.max_event_ms is not None and start + self.window_ms <= self.max_event_ms - self.lateness_ms:
-            self.late += 1
-            hour = (at - at % HOUR_MS, event["region"])
-            self.late_by_hour[hour] += 1
-            self.late_changed.add(hour)
-            return
-        if self.max_event_ms is None or at > self.max_event_ms:
-            self.max_event_ms = at
-        event_type = event["event_type"]
-        key = (start, event["region"], event_type)
-        window = self.windows.get(key)  # type: ignore[call-overload]
-        if window is None:
-            window = self.windows[WindowKey(*key)] = Aggregate()
-        event_id = event["event_id"]
-        if event_id in window.event_ids:
-            self.duplicates += 1
-            return
-        window.event_ids.add(event_id)
-        window.events += 1
-        window.users.update(event["user_id"])
-        latency = event.get("latency_ms")
-        if latency is not None:
-            window.latency.add(float(latency))
-        if event_type == "purchase":
-            window.purchases += 1
-            rate = self.fx_rates.get(event["currency"])
-            if rate is not None:  # as in gold: no fx rate, no amount_usd (silver's quality suite flags it)
-                window.revenue_usd += float(event["amount"]) * rate
-        elif event_type == "error":
-            window.errors += 1
+        """Apply one record; ``offset`` must be the partition's next one (replays before it are skipped).
+
+        Everything a window holds depends only on the records in offset order: an event is late
+        when its window's end is at or before the watermark at that event; the same event_id in
+        one open window counts once.
+        """
+        self.core.process(offset, value)
+
+    def process_records(self, records: list[Any]) -> None:
+        """Apply a poll's ``ConsumerRecord``s of this partition, in order (one native call)."""
+        self.core.process_records(records)
 
     def close_ready(self) -> list[ClosedWindow]:
         """Remove and return, oldest first, every window whose end the watermark has reached."""
-        watermark = self.watermark_ms
-        if watermark is None:
-            return []
-        ready = sorted(k for k in self.windows if k.start_ms + self.window_ms <= watermark)
-        return [ClosedWindow(k, self.partition, self.windows.pop(k)) for k in ready]
+        return [
+            ClosedWindow(WindowKey(s, r, t), self.partition, _aggregate(d)) for s, r, t, d in self.core.close_ready()
+        ]
 
     def late_records(self) -> list[tuple[bytes, bytes]]:
         """Key and value of each late tally that changed since the last call (latest value wins).
@@ -174,7 +218,7 @@ class PartitionWindows:
         (hour, region, partition), so re-emissions overwrite.
         """
         out = []
-        for hour, region in sorted(self.late_changed):
+        for hour, region, count in self.core.take_late_changed():
             key = f"late|{hour}|{region}|{self.partition}".encode()
             value = orjson.dumps(
                 {
@@ -182,11 +226,10 @@ class PartitionWindows:
                     "hour_start_ms": hour,
                     "region": region,
                     "partition": self.partition,
-                    "late_events": self.late_by_hour[(hour, region)],
+                    "late_events": count,
                 }
             )
             out.append((key, value))
-        self.late_changed.clear()
         return out
 
     def snapshot(self) -> bytes:
@@ -200,13 +243,13 @@ class PartitionWindows:
                 "lateness_ms": self.lateness_ms,
                 "max_event_ms": self.max_event_ms,
                 "late": self.late,
-                "late_by_hour": [[h, r, n] for (h, r), n in sorted(self.late_by_hour.items())],
-                "late_changed": sorted([h, r] for h, r in self.late_changed),
+                "late_by_hour": [list(t) for t in self.core.late_by_hour()],
+                "late_changed": [list(t) for t in self.core.late_changed()],
                 "duplicates": self.duplicates,
-                "invalid": dict(self.invalid),
+                "invalid": self.core.invalid(),
                 "windows": [
-                    {"start_ms": k.start_ms, "region": k.region, "event_type": k.event_type, **a.to_dict(True)}
-                    for k, a in sorted(self.windows.items())
+                    {"start_ms": s, "region": r, "event_type": t, **_aggregate(d).to_dict(True)}
+                    for s, r, t, d in self.core.open_windows(True)
                 ],
             }
         )
@@ -217,14 +260,27 @@ class PartitionWindows:
         if state.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"snapshot format {state.get('format')} is not {SNAPSHOT_FORMAT}; cannot restore")
         restored = cls(state["partition"], state["window_ms"], state["lateness_ms"], fx_rates, state["offset"])
-        restored.max_event_ms = state["max_event_ms"]
-        restored.late = state["late"]
-        restored.late_by_hour = Counter({(h, r): n for h, r, n in state["late_by_hour"]})
-        restored.late_changed = {(h, r) for h, r in state["late_changed"]}
-        restored.duplicates = state["duplicates"]
-        restored.invalid = Counter(state["invalid"])
+        core = restored.core
+        core.max_event_ms = state["max_event_ms"]
+        core.late = state["late"]
+        core.duplicates = state["duplicates"]
+        core.set_invalid(state["invalid"])
+        core.restore_late([tuple(t) for t in state["late_by_hour"]], [tuple(t) for t in state["late_changed"]])
         for w in state["windows"]:
-            restored.windows[WindowKey(w["start_ms"], w["region"], w["event_type"])] = Aggregate.from_dict(w)
+            a = Aggregate.from_dict(w)
+            core.put_window(
+                w["start_ms"],
+                w["region"],
+                w["event_type"],
+                a.events,
+                a.purchases,
+                a.errors,
+                a.revenue_usd,
+                a.users,
+                a.latency.zeros,
+                a.latency.buckets,
+                list(a.event_ids),
+            )
         return restored
 
 

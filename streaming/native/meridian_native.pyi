@@ -1,0 +1,49 @@
+"""Type stubs of the Rust extension (``src/lib.rs``); maturin ships them with py.typed."""
+
+from collections.abc import Callable
+from typing import Any
+
+class WindowCore:
+    offset: int
+    max_event_ms: int | None
+    late: int
+    duplicates: int
+    def __init__(
+        self,
+        window_ms: int,
+        lateness_ms: int,
+        log_gamma: float,
+        fx_rates: dict[str, float],
+        schemas: dict[int, str],
+        judge: Callable[[Any], str | tuple[Any, ...]],
+        new_users: Callable[[], Any],
+        offset: int,
+    ) -> None: ...
+    def process(self, offset: int, value: bytes | None) -> None: ...
+    def process_records(self, records: list[Any]) -> int: ...
+    def close_ready(self) -> list[tuple[int, str, str, dict[str, Any]]]: ...
+    def open_windows(self, with_ids: bool) -> list[tuple[int, str, str, dict[str, Any]]]: ...
+    def open_window_count(self) -> int: ...
+    def put_window(
+        self,
+        start_ms: int,
+        region: str,
+        event_type: str,
+        events: int,
+        purchases: int,
+        errors: int,
+        revenue_usd: float,
+        users: Any,
+        latency_zeros: int,
+        latency_buckets: dict[int, int],
+        event_ids: list[str],
+    ) -> None: ...
+    def invalid(self) -> dict[str, int]: ...
+    def set_invalid(self, counts: dict[str, int]) -> None: ...
+    def late_by_hour(self) -> list[tuple[int, str, int]]: ...
+    def late_changed(self) -> list[tuple[int, str]]: ...
+    def take_late_changed(self) -> list[tuple[int, str, int]]: ...
+    def restore_late(self, by_hour: list[tuple[int, str, int]], changed: list[tuple[int, str]]) -> None: ...
+
+def latency_bucket(value: float, log_gamma: float) -> int: ...
+def event_time_ms(text: str) -> int | None: ...

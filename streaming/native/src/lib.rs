@@ -1,0 +1,549 @@
+//! The streaming service's per-record hot path, for one Kafka partition: decode the JSON value,
+//! check it against the event contract, and fold it into its event-time window.
+//!
+//! The semantics are those of `streaming/realtime/windows.py`, which wraps this class and owns
+//! everything that is not per record (snapshots, emission, the late tallies' records). In Python
+//! this path cost ~27 us a record, as much as kafka-python's own consume loop; here it is ~2 us.
+//!
+//! Python stays the authority on every record this code does not accept outright: a value that
+//! fails to decode, breaks the contract, or has a timestamp outside the common shape is handed to
+//! the `judge` callable (`streaming.events.contract.parse_record`), which answers a reason code or
+//! the accepted event's fields. So a reason code is always Python's, and this code can only ever
+//! accept what Python accepts (`contract.rs` says why; the tests compare both on generated and
+//! malformed records).
+//! Distinct users stay in Apache DataSketches HLL objects, updated through Python.
+
+mod contract;
+mod doc;
+mod event_time;
+
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+
+use crate::contract::{Schema, Verdict};
+use crate::doc::{Doc, Scalar, Slots};
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// One partition's share of one window (`windows.Aggregate` on the Python side).
+struct Agg {
+    events: u64,
+    purchases: u64,
+    errors: u64,
+    revenue_usd: f64,
+    users: Py<PyAny>,
+    latency_zeros: u64,
+    latency_buckets: HashMap<i64, u64>,
+    event_ids: HashSet<String>,
+}
+
+/// What a window needs of an accepted event (strings borrowed from the record where possible).
+struct Event<'a> {
+    at: i64,
+    region: Cow<'a, str>,
+    event_type: Cow<'a, str>,
+    event_id: Cow<'a, str>,
+    user_id: Cow<'a, str>,
+    latency: Option<f64>,
+    amount: Option<f64>,
+    currency: Option<Cow<'a, str>>,
+}
+
+/// Batches at least this long are decoded and checked on several threads.
+const PARALLEL_MIN: usize = 256;
+
+/// (window start ms, region, event type); names are interned into `WindowCore::names`.
+type Key = (i64, u16, u16);
+
+/// A value orjson and serde_json might read differently: an integer too big for 64 bits (orjson
+/// refuses it, serde_json would make it a float). Such a record goes to Python.
+fn has_long_digit_run(raw: &[u8]) -> bool {
+    let mut run = 0;
+    for &c in raw {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= 20 {
+            return true;
+        }
+    }
+    false
+}
+
+/// The slots of the fields the window code reads.
+struct Fields {
+    schema_version: u16,
+    occurred_at: u16,
+    region: u16,
+    event_type: u16,
+    event_id: u16,
+    user_id: u16,
+    latency_ms: u16,
+    amount: u16,
+    currency: u16,
+}
+
+impl Fields {
+    fn new(slots: &mut Slots) -> Result<Self, String> {
+        Ok(Self {
+            schema_version: slots.of("schema_version")?,
+            occurred_at: slots.of("occurred_at")?,
+            region: slots.of("region")?,
+            event_type: slots.of("event_type")?,
+            event_id: slots.of("event_id")?,
+            user_id: slots.of("user_id")?,
+            latency_ms: slots.of("latency_ms")?,
+            amount: slots.of("amount")?,
+            currency: slots.of("currency")?,
+        })
+    }
+
+    /// The event's fields if the contract accepts it and its event time is in the handled shape.
+    fn accept<'b>(&self, validators: &HashMap<i64, Schema>, mut doc: Doc<'b>) -> Option<Event<'b>> {
+        let version = match doc.get(self.schema_version)? {
+            Scalar::Int(v) => *v,
+            _ => return None,
+        };
+        if validators.get(&version)?.check(&doc) != Verdict::Valid {
+            return None;
+        }
+        let at = event_time::epoch_ms(doc.get(self.occurred_at)?.as_str()?)?;
+        let latency = match doc.get(self.latency_ms) {
+            None => None,
+            Some(v) => Some(v.as_f64()?),
+        };
+        let event_type = doc.take(self.event_type)?.into_str()?;
+        let purchase = event_type == "purchase";
+        Some(Event {
+            at,
+            region: doc.take(self.region)?.into_str()?,
+            event_id: doc.take(self.event_id)?.into_str()?,
+            user_id: doc.take(self.user_id)?.into_str()?,
+            latency,
+            amount: if purchase { Some(doc.get(self.amount)?.as_f64()?) } else { None },
+            currency: if purchase { Some(doc.take(self.currency)?.into_str()?) } else { None },
+            event_type,
+        })
+    }
+
+    fn fast_all<'b>(
+        &self,
+        validators: &HashMap<i64, Schema>,
+        slots: &Slots,
+        raws: &[Option<&'b [u8]>],
+    ) -> Vec<Option<Event<'b>>> {
+        raws.iter().map(|raw| self.fast(validators, slots, *raw)).collect()
+    }
+
+    /// Decode and check one record value; `None` means Python decides.
+    fn fast<'b>(&self, validators: &HashMap<i64, Schema>, slots: &Slots, raw: Option<&'b [u8]>) -> Option<Event<'b>> {
+        let raw = raw?;
+        if has_long_digit_run(raw) {
+            return None;
+        }
+        self.accept(validators, Doc::parse(raw, slots).ok()?)
+    }
+}
+
+#[pyclass(module = "meridian_native")]
+pub struct WindowCore {
+    window_ms: i64,
+    lateness_ms: i64,
+    log_gamma: f64,
+    fx_rates: HashMap<String, f64>,
+    validators: HashMap<i64, Schema>,
+    slots: Slots,
+    fields: Fields,
+    judge: Py<PyAny>,
+    new_users: Py<PyAny>,
+    names: Vec<String>,
+    windows: FxHashMap<Key, Agg>,
+    late_by_hour: HashMap<(i64, u16), u64>,
+    late_changed: HashSet<(i64, u16)>,
+    invalid: HashMap<String, u64>,
+    /// The next offset to read; records before it are replays and are skipped.
+    #[pyo3(get, set)]
+    offset: i64,
+    #[pyo3(get, set)]
+    max_event_ms: Option<i64>,
+    #[pyo3(get, set)]
+    late: u64,
+    #[pyo3(get, set)]
+    duplicates: u64,
+}
+
+impl WindowCore {
+    fn intern(&mut self, name: &str) -> u16 {
+        match self.names.iter().position(|n| n == name) {
+            Some(i) => i as u16,
+            None => {
+                self.names.push(name.to_owned());
+                (self.names.len() - 1) as u16
+            }
+        }
+    }
+
+    /// Apply one record given what the fast path made of it (`None`: ask Python).
+    fn record(
+        &mut self,
+        py: Python<'_>,
+        offset: i64,
+        value: &Bound<'_, PyAny>,
+        fast: Option<Event<'_>>,
+    ) -> PyResult<()> {
+        if offset < self.offset {
+            return Ok(());
+        }
+        self.offset = offset + 1;
+        if let Some(event) = fast {
+            return self.apply(py, &event);
+        }
+        let verdict = self.judge.bind(py).call1((value,))?;
+        if let Ok(reason) = verdict.extract::<String>() {
+            *self.invalid.entry(reason).or_insert(0) += 1;
+            return Ok(());
+        }
+        #[allow(clippy::type_complexity)]
+        let (at, region, event_type, event_id, user_id, latency, amount, currency): (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            Option<f64>,
+            Option<f64>,
+            Option<String>,
+        ) = verdict.extract()?;
+        let event = Event {
+            at,
+            region: region.into(),
+            event_type: event_type.into(),
+            event_id: event_id.into(),
+            user_id: user_id.into(),
+            latency,
+            amount,
+            currency: currency.map(Cow::Owned),
+        };
+        self.apply(py, &event)
+    }
+
+    fn apply(&mut self, py: Python<'_>, e: &Event<'_>) -> PyResult<()> {
+        let at = e.at;
+        let start = at - at.rem_euclid(self.window_ms);
+        if let Some(max) = self.max_event_ms {
+            if start + self.window_ms <= max - self.lateness_ms {
+                self.late += 1;
+                let hour = (at - at.rem_euclid(HOUR_MS), self.intern(&e.region));
+                *self.late_by_hour.entry(hour).or_insert(0) += 1;
+                self.late_changed.insert(hour);
+                return Ok(());
+            }
+        }
+        if self.max_event_ms.is_none_or(|max| at > max) {
+            self.max_event_ms = Some(at);
+        }
+        let key = (start, self.intern(&e.region), self.intern(&e.event_type));
+        let window = match self.windows.entry(key) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => v.insert(Agg {
+                events: 0,
+                purchases: 0,
+                errors: 0,
+                revenue_usd: 0.0,
+                users: self.new_users.call0(py)?,
+                latency_zeros: 0,
+                latency_buckets: HashMap::new(),
+                event_ids: HashSet::new(),
+            }),
+        };
+        if window.event_ids.contains(e.event_id.as_ref()) {
+            self.duplicates += 1;
+            return Ok(());
+        }
+        window.event_ids.insert(e.event_id.to_string());
+        window.events += 1;
+        window.users.bind(py).call_method1(intern!(py, "update"), (e.user_id.as_ref(),))?;
+        if let Some(latency) = e.latency {
+            if latency <= 0.0 {
+                window.latency_zeros += 1;
+            } else {
+                let bucket = (latency.ln() / self.log_gamma).ceil() as i64;
+                *window.latency_buckets.entry(bucket).or_insert(0) += 1;
+            }
+        }
+        if e.event_type == "purchase" {
+            window.purchases += 1;
+            // as in gold: no fx rate, no amount in USD (silver's quality suite flags it)
+            if let (Some(amount), Some(rate)) = (e.amount, e.currency.as_deref().and_then(|c| self.fx_rates.get(c))) {
+                window.revenue_usd += amount * rate;
+            }
+        } else if e.event_type == "error" {
+            window.errors += 1;
+        }
+        Ok(())
+    }
+
+    fn sorted_keys(&self, keys: impl Iterator<Item = Key>) -> Vec<Key> {
+        let mut keys: Vec<Key> = keys.collect();
+        let names = &self.names;
+        keys.sort_by(|a, b| {
+            (a.0, &names[a.1 as usize], &names[a.2 as usize]).cmp(&(b.0, &names[b.1 as usize], &names[b.2 as usize]))
+        });
+        keys
+    }
+
+    fn export<'py>(
+        &self,
+        py: Python<'py>,
+        key: Key,
+        agg: &Agg,
+        with_ids: bool,
+    ) -> PyResult<(i64, String, String, Bound<'py, PyDict>)> {
+        let d = PyDict::new(py);
+        d.set_item("events", agg.events)?;
+        d.set_item("purchases", agg.purchases)?;
+        d.set_item("errors", agg.errors)?;
+        d.set_item("revenue_usd", agg.revenue_usd)?;
+        d.set_item("users", agg.users.clone_ref(py))?;
+        d.set_item("latency_zeros", agg.latency_zeros)?;
+        d.set_item("latency_buckets", agg.latency_buckets.clone())?;
+        if with_ids {
+            d.set_item("event_ids", agg.event_ids.iter().collect::<Vec<_>>())?;
+        }
+        Ok((key.0, self.names[key.1 as usize].clone(), self.names[key.2 as usize].clone(), d))
+    }
+}
+
+#[pymethods]
+impl WindowCore {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        window_ms: i64,
+        lateness_ms: i64,
+        log_gamma: f64,
+        fx_rates: HashMap<String, f64>,
+        schemas: HashMap<i64, String>,
+        judge: Py<PyAny>,
+        new_users: Py<PyAny>,
+        offset: i64,
+    ) -> PyResult<Self> {
+        if window_ms <= 0 || lateness_ms < 0 {
+            return Err(PyValueError::new_err("window_ms must be > 0 and lateness_ms >= 0"));
+        }
+        let mut validators = HashMap::new();
+        let mut slots = Slots::default();
+        let fields = Fields::new(&mut slots).map_err(PyValueError::new_err)?;
+        for (version, text) in schemas {
+            let schema: Value = serde_json::from_str(&text)
+                .map_err(|e| PyValueError::new_err(format!("schema version {version} is not JSON: {e}")))?;
+            let validator = Schema::compile(&schema, &mut slots)
+                .map_err(|e| PyValueError::new_err(format!("schema version {version}: {e}")))?;
+            validators.insert(version, validator);
+        }
+        Ok(Self {
+            window_ms,
+            lateness_ms,
+            log_gamma,
+            fx_rates,
+            validators,
+            slots,
+            fields,
+            judge,
+            new_users,
+            names: Vec::new(),
+            windows: FxHashMap::default(),
+            late_by_hour: HashMap::new(),
+            late_changed: HashSet::new(),
+            invalid: HashMap::new(),
+            offset,
+            max_event_ms: None,
+            late: 0,
+            duplicates: 0,
+        })
+    }
+
+    /// Apply one record; `offset` must be the partition's next one (replays before it are skipped).
+    fn process(&mut self, py: Python<'_>, offset: i64, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let bytes = value.cast::<PyBytes>().ok().map(|b| b.as_bytes());
+        let fast = self.fields.fast(&self.validators, &self.slots, bytes);
+        self.record(py, offset, value, fast)
+    }
+
+    /// Apply a poll's records of this partition (kafka-python ``ConsumerRecord``s), in order.
+    ///
+    /// Decoding and the contract check run without the GIL, split over the machine's cores; the
+    /// window updates then run in offset order, so the result is the same as one record at a time.
+    fn process_records(&mut self, py: Python<'_>, records: &Bound<'_, PyList>) -> PyResult<usize> {
+        let mut offsets = Vec::with_capacity(records.len());
+        let mut values = Vec::with_capacity(records.len());
+        for record in records.iter() {
+            offsets.push(record.getattr(intern!(py, "offset"))?.extract::<i64>()?);
+            values.push(record.getattr(intern!(py, "value"))?);
+        }
+        let owned: Vec<Option<Py<PyBytes>>> =
+            values.iter().map(|v| v.cast::<PyBytes>().ok().map(|b| b.clone().unbind())).collect();
+        // Slices of immutable bytes objects that `owned` keeps alive: readable without the GIL.
+        let raws: Vec<Option<&[u8]>> = owned.iter().map(|b| b.as_ref().map(|b| b.as_bytes(py))).collect();
+        let (fields, validators, slots) = (&self.fields, &self.validators, &self.slots);
+        let fast: Vec<Option<Event<'_>>> = py.detach(|| {
+            let decode = |chunk| fields.fast_all(validators, slots, chunk);
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+            if raws.len() < PARALLEL_MIN || threads < 2 {
+                return decode(&raws);
+            }
+            let size = raws.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let mut chunks = raws.chunks(size);
+                let first = chunks.next().unwrap_or_default();
+                let others: Vec<_> = chunks.map(|chunk| scope.spawn(move || decode(chunk))).collect();
+                let mut out = decode(first);
+                for handle in others {
+                    out.extend(handle.join().expect("a decoding thread panicked"));
+                }
+                out
+            })
+        });
+        for ((offset, value), event) in offsets.into_iter().zip(&values).zip(fast) {
+            self.record(py, offset, value, event)?;
+        }
+        Ok(records.len())
+    }
+
+    /// Remove and return, oldest first, every window whose end the watermark has reached.
+    fn close_ready<'py>(&mut self, py: Python<'py>) -> PyResult<Vec<(i64, String, String, Bound<'py, PyDict>)>> {
+        let Some(max) = self.max_event_ms else {
+            return Ok(Vec::new());
+        };
+        let watermark = max - self.lateness_ms;
+        let ready = self.sorted_keys(self.windows.keys().copied().filter(|k| k.0 + self.window_ms <= watermark));
+        let mut out = Vec::with_capacity(ready.len());
+        for key in ready {
+            if let Some(agg) = self.windows.remove(&key) {
+                out.push(self.export(py, key, &agg, false)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The open windows, ordered by key; `with_ids` adds each window's event ids (for snapshots).
+    fn open_windows<'py>(
+        &self,
+        py: Python<'py>,
+        with_ids: bool,
+    ) -> PyResult<Vec<(i64, String, String, Bound<'py, PyDict>)>> {
+        self.sorted_keys(self.windows.keys().copied())
+            .into_iter()
+            .map(|key| self.export(py, key, &self.windows[&key], with_ids))
+            .collect()
+    }
+
+    fn open_window_count(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// Put a window back (restoring a snapshot).
+    #[allow(clippy::too_many_arguments)]
+    fn put_window(
+        &mut self,
+        start_ms: i64,
+        region: &str,
+        event_type: &str,
+        events: u64,
+        purchases: u64,
+        errors: u64,
+        revenue_usd: f64,
+        users: Py<PyAny>,
+        latency_zeros: u64,
+        latency_buckets: HashMap<i64, u64>,
+        event_ids: Vec<String>,
+    ) {
+        let key = (start_ms, self.intern(region), self.intern(event_type));
+        let agg = Agg {
+            events,
+            purchases,
+            errors,
+            revenue_usd,
+            users,
+            latency_zeros,
+            latency_buckets,
+            event_ids: event_ids.into_iter().collect(),
+        };
+        self.windows.insert(key, agg);
+    }
+
+    /// Invalid records by reason code.
+    fn invalid(&self) -> HashMap<String, u64> {
+        self.invalid.clone()
+    }
+
+    fn set_invalid(&mut self, counts: HashMap<String, u64>) {
+        self.invalid = counts;
+    }
+
+    /// Late events by (hour start ms, region), ordered.
+    fn late_by_hour(&self) -> Vec<(i64, String, u64)> {
+        let mut out: Vec<(i64, String, u64)> =
+            self.late_by_hour.iter().map(|(&(h, r), &n)| (h, self.names[r as usize].clone(), n)).collect();
+        out.sort();
+        out
+    }
+
+    /// The (hour, region) tallies changed since the last `take_late_changed`, ordered.
+    fn late_changed(&self) -> Vec<(i64, String)> {
+        let mut out: Vec<(i64, String)> =
+            self.late_changed.iter().map(|&(h, r)| (h, self.names[r as usize].clone())).collect();
+        out.sort();
+        out
+    }
+
+    /// Like `late_changed` with each tally's count, and forget them.
+    fn take_late_changed(&mut self) -> Vec<(i64, String, u64)> {
+        let mut out: Vec<(i64, String, u64)> = self
+            .late_changed
+            .drain()
+            .map(|(h, r)| (h, self.names[r as usize].clone(), self.late_by_hour[&(h, r)]))
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn restore_late(&mut self, by_hour: Vec<(i64, String, u64)>, changed: Vec<(i64, String)>) {
+        self.late_by_hour.clear();
+        self.late_changed.clear();
+        for (hour, region, n) in by_hour {
+            let key = (hour, self.intern(&region));
+            self.late_by_hour.insert(key, n);
+        }
+        for (hour, region) in changed {
+            let key = (hour, self.intern(&region));
+            self.late_changed.insert(key);
+        }
+    }
+}
+
+/// The latency sketch bucket of a value > 0, exactly as `LatencySketch.add` computes it.
+#[pyfunction]
+fn latency_bucket(value: f64, log_gamma: f64) -> i64 {
+    (value.ln() / log_gamma).ceil() as i64
+}
+
+/// Event time in epoch ms for the handled shape, else None (exposed for the equivalence tests).
+#[pyfunction]
+fn event_time_ms(text: &str) -> Option<i64> {
+    event_time::epoch_ms(text)
+}
+
+#[pymodule]
+fn meridian_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<WindowCore>()?;
+    m.add_function(wrap_pyfunction!(latency_bucket, m)?)?;
+    m.add_function(wrap_pyfunction!(event_time_ms, m)?)?;
+    Ok(())
+}
