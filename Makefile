@@ -8,6 +8,11 @@ UV := $(BOOT)/bin/uv
 VENV := .venv
 KAFKA_LIBS := .local/kafka/libs
 BQEMU_VENV := .local/bqemulator
+# Where maturin (run by uv) builds the streaming hot path: kept between runs, so a change rebuilds only it.
+# Its tests are Python's (tests/streaming/native): they hold it to the Python code it must agree with.
+export CARGO_TARGET_DIR := $(CURDIR)/.local/cargo-target
+NATIVE := streaming/native
+NATIVE_SOURCES := $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(NATIVE)/pyproject.toml $(wildcard $(NATIVE)/src/*.rs $(NATIVE)/*.pyi)
 
 .PHONY: help run test lint typecheck pytest bench system-deps setup kafka clean dbt-manifest dbt-lint bqemulator
 
@@ -17,10 +22,12 @@ help:
 	@echo "make bench  - run the benchmarks in bench/"
 
 # Debian packages, installed only when missing: Java 17 and Maven fetch and run the Kafka broker;
-# Chromium is the browser the UI tests drive (no browser is ever downloaded by a test tool).
+# Chromium is the browser the UI tests drive (no browser is ever downloaded by a test tool);
+# cargo builds the streaming hot path (streaming/native; its crates come from crates.io).
 system-deps:
 	@missing=""; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v cargo >/dev/null || missing="$$missing cargo"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
@@ -33,7 +40,7 @@ $(UV):
 	$(PYTHON) -m venv $(BOOT)
 	$(BOOT)/bin/pip install -q "uv==$(UV_VERSION)"
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(NATIVE_SOURCES)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 

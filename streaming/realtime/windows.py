@@ -246,7 +246,7 @@ class PartitionWindows:
                 "late_by_hour": [list(t) for t in self.core.late_by_hour()],
                 "late_changed": [list(t) for t in self.core.late_changed()],
                 "duplicates": self.duplicates,
-                "invalid": self.core.invalid(),
+                "invalid": dict(sorted(self.core.invalid().items())),
                 "windows": [
                     {"start_ms": s, "region": r, "event_type": t, **_aggregate(d).to_dict(True)}
                     for s, r, t, d in self.core.open_windows(True)

@@ -60,6 +60,9 @@ struct Event<'a> {
 /// Batches at least this long are decoded and checked on several threads.
 const PARALLEL_MIN: usize = 256;
 
+/// A window handed to Python: start ms, region, event type and its counts.
+type WindowRow<'py> = (i64, String, String, Bound<'py, PyDict>);
+
 /// (window start ms, region, event type); names are interned into `WindowCore::names`.
 type Key = (i64, u16, u16);
 
@@ -304,7 +307,7 @@ impl WindowCore {
         key: Key,
         agg: &Agg,
         with_ids: bool,
-    ) -> PyResult<(i64, String, String, Bound<'py, PyDict>)> {
+    ) -> PyResult<WindowRow<'py>> {
         let d = PyDict::new(py);
         d.set_item("events", agg.events)?;
         d.set_item("purchases", agg.purchases)?;
@@ -417,7 +420,7 @@ impl WindowCore {
     }
 
     /// Remove and return, oldest first, every window whose end the watermark has reached.
-    fn close_ready<'py>(&mut self, py: Python<'py>) -> PyResult<Vec<(i64, String, String, Bound<'py, PyDict>)>> {
+    fn close_ready<'py>(&mut self, py: Python<'py>) -> PyResult<Vec<WindowRow<'py>>> {
         let Some(max) = self.max_event_ms else {
             return Ok(Vec::new());
         };
@@ -437,7 +440,7 @@ impl WindowCore {
         &self,
         py: Python<'py>,
         with_ids: bool,
-    ) -> PyResult<Vec<(i64, String, String, Bound<'py, PyDict>)>> {
+    ) -> PyResult<Vec<WindowRow<'py>>> {
         self.sorted_keys(self.windows.keys().copied())
             .into_iter()
             .map(|key| self.export(py, key, &self.windows[&key], with_ids))
