@@ -8,7 +8,9 @@ this one process, each reading the whole topic from the beginning:
 
 (a) the ceiling: a raw kafka-python consume loop that decodes every value with orjson;
 (b) this service: ``StreamService`` (validation, 1-minute windows per region and event type,
-    HLL users, DDSketch latency, emission to the metrics topic, snapshots every 5 s);
+    HLL users, DDSketch latency, emission to the metrics topic, snapshots every 5 s), its
+    per-record work in Rust (``streaming/native``) on the machine's cores, its Kafka client
+    kafka-python like (a);
 (c) Quix Streams 3.x doing the same windowed aggregation with its built-in tools: JSON
     deserialization, the same contract filter, ``group_by`` (region, event_type), a 1-minute
     tumbling window with 10 s grace on event time, Count + Sum(revenue) + Max(latency). It has
