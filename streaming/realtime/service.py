@@ -32,7 +32,7 @@ from orchestration.settings import REPO_ROOT, Settings
 from streaming.kafka.admin import CONSUMER_GROUP_TIMEOUTS, ensure_topic
 from streaming.realtime.metrics import StreamMetrics
 from streaming.realtime.state_store import SnapshotStore
-from streaming.realtime.windows import ClosedWindow, PartitionWindows, window_record
+from streaming.realtime.windows import Batch, ClosedWindow, PartitionWindows, window_record
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ class StreamService:
         self.last_good_checkpoint = 0.0  # monotonic; 0 until the first one
         self._failed = threading.Event()
         self._emitted: list[Any] = []
+        self._pending: list[tuple[int, PartitionWindows, Batch]] = []  # decoding, in poll order
         self._rebalances: list[tuple[str, list[int]]] = []  # appended by the listener, in order
         client = settings.kafka_client_config()
         bootstrap = settings.kafka_bootstrap_servers
@@ -157,30 +158,44 @@ class StreamService:
             self.metrics.windows_emitted.inc()
             self.metrics.window_delay.observe(max(0.0, now - (window.key.start_ms + self.window_ms) / 1000))
 
-    def process(self, polled: dict[TopicPartition, list[Any]], skip: set[int] = frozenset()) -> int:  # type: ignore[assignment]
-        """Apply a poll's records; ``skip``: partitions just restored and sought (their records refetch)."""
-        count = 0
+    def decode(self, polled: dict[TopicPartition, list[Any]], skip: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+        """Start decoding a poll's records, each partition's on a thread of its own.
+
+        The run loop applies them after its next ``poll``, so decoding overlaps kafka-python's
+        fetching (which holds the GIL) instead of following it. ``skip``: partitions just restored
+        and sought (their records are fetched again).
+        """
         with self.lock:
             for tp, records in polled.items():
                 owned = self.owned.get(tp.partition)
-                if owned is None or tp.partition in skip:
-                    continue
-                state = owned.state
-                late, duplicates, invalid = state.late, state.duplicates, state.invalid.copy()
-                state.process_records(records)
-                count += len(records)
-                self.consumed += len(records)
+                if owned is not None and tp.partition not in skip:
+                    self._pending.append((tp.partition, owned.state, owned.state.decode(records)))
+
+    def apply_pending(self) -> int:
+        """Fold the decoded batches in, emit the windows they close; returns the records applied."""
+        count = 0
+        with self.lock:
+            pending, self._pending = self._pending, []
+            for partition, state, batch in pending:
+                owned = self.owned.get(partition)
+                if owned is None or owned.state is not state:
+                    continue  # revoked or restored since: those records are read again from the snapshot
+                late, duplicates, invalid = state.late, state.duplicates, state.invalid
+                applied = state.apply_batch(batch)
+                count += applied
+                self.consumed += applied
                 self.metrics.observe_partition(
-                    tp.partition,
-                    len(records),
-                    state.late - late,
-                    state.duplicates - duplicates,
-                    state.invalid - invalid,
+                    partition, applied, state.late - late, state.duplicates - duplicates, state.invalid - invalid
                 )
                 closed = state.close_ready()
                 owned.recent.extend(closed)
                 self._emit(closed)
         return count
+
+    def process(self, polled: dict[TopicPartition, list[Any]], skip: set[int] = frozenset()) -> int:  # type: ignore[assignment]
+        """Decode and apply a poll's records now (and any still pending before them)."""
+        self.decode(polled, skip)
+        return self.apply_pending()
 
     def _checkpoint(self, partitions: list[int]) -> None:
         timeout = 30.0
@@ -214,6 +229,7 @@ class StreamService:
         self.metrics.recoveries.inc()
         self._failed.clear()
         self._emitted = []
+        self._pending = []  # read again from the snapshots' offsets
         with self.lock:
             partitions = list(self.owned)
             deadline = time.monotonic() + 600
@@ -246,12 +262,13 @@ class StreamService:
             while not self.stopping.is_set() and not (stop_when and stop_when()):
                 self.last_loop = time.monotonic()
                 try:
-                    polled = self.consumer.poll(timeout_ms=100)
+                    polled = self.consumer.poll(timeout_ms=0 if self._pending else 100)
                 except KafkaError as exc:
                     log.warning("poll failed: %s", exc)
                     self.stopping.wait(0.5)
                     continue
-                self.process(polled, self._apply_rebalance())
+                self.apply_pending()  # the previous poll's, decoded while this one was fetched
+                self.decode(polled, self._apply_rebalance())
                 self.metrics.observe_lag(self.consumer, self.settings.events_topic, self.owned)
                 if time.monotonic() >= next_checkpoint or self._failed.is_set():
                     with self.lock:
@@ -267,6 +284,7 @@ class StreamService:
         """Leave the group cleanly: revocation checkpoints every owned partition."""
         try:
             with self.lock:
+                self.apply_pending()
                 self._checkpoint(list(self.owned))
         except (KafkaError, TimeoutError) as exc:  # the next owner restores the last good snapshot
             log.warning("could not checkpoint on shutdown: %s", exc)

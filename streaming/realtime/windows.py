@@ -27,7 +27,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 import orjson
-from meridian_native import WindowCore
+from meridian_native import Batch, WindowCore
 
 from streaming.events.contract import SUPPORTED_VERSIONS, Accepted, load_schema, parse_record
 from streaming.realtime import sketches
@@ -200,9 +200,17 @@ class PartitionWindows:
         """
         self.core.process(offset, value)
 
-    def process_records(self, records: list[Any]) -> None:
-        """Apply a poll's ``ConsumerRecord``s of this partition, in order (one native call)."""
-        self.core.process_records(records)
+    def process_records(self, records: list[Any]) -> int:
+        """Apply a poll's ``ConsumerRecord``s of this partition, in order."""
+        return self.core.process_records(records)
+
+    def decode(self, records: list[Any]) -> Batch:
+        """Start decoding and checking a poll's records on a thread of their own (no GIL)."""
+        return self.core.decode(records)
+
+    def apply_batch(self, batch: Batch) -> int:
+        """Fold a decoded batch in, in offset order: the same result as ``process_records``."""
+        return self.core.apply_batch(batch)
 
     def close_ready(self) -> list[ClosedWindow]:
         """Remove and return, oldest first, every window whose end the watermark has reached."""

@@ -20,8 +20,10 @@ mod event_time;
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -57,8 +59,21 @@ struct Event<'a> {
     currency: Option<Cow<'a, str>>,
 }
 
-/// Batches at least this long are decoded and checked on several threads.
-const PARALLEL_MIN: usize = 256;
+impl Event<'_> {
+    fn into_owned(self) -> Event<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        Event {
+            at: self.at,
+            region: own(self.region),
+            event_type: own(self.event_type),
+            event_id: own(self.event_id),
+            user_id: own(self.user_id),
+            latency: self.latency,
+            amount: self.amount,
+            currency: self.currency.map(own),
+        }
+    }
+}
 
 /// A window handed to Python: start ms, region, event type and its counts.
 type WindowRow<'py> = (i64, String, String, Bound<'py, PyDict>);
@@ -77,6 +92,24 @@ fn has_long_digit_run(raw: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// Everything needed to judge a record without Python: shared with the decoding threads.
+struct Checker {
+    fields: Fields,
+    validators: HashMap<i64, Schema>,
+    slots: Slots,
+}
+
+impl Checker {
+    /// Decode and check one record value; `None` means Python decides.
+    fn fast<'b>(&self, raw: Option<&'b [u8]>) -> Option<Event<'b>> {
+        let raw = raw?;
+        if has_long_digit_run(raw) {
+            return None;
+        }
+        self.fields.accept(&self.validators, Doc::parse(raw, &self.slots).ok()?)
+    }
 }
 
 /// The slots of the fields the window code reads.
@@ -134,23 +167,21 @@ impl Fields {
             event_type,
         })
     }
+}
 
-    fn fast_all<'b>(
-        &self,
-        validators: &HashMap<i64, Schema>,
-        slots: &Slots,
-        raws: &[Option<&'b [u8]>],
-    ) -> Vec<Option<Event<'b>>> {
-        raws.iter().map(|raw| self.fast(validators, slots, *raw)).collect()
-    }
+/// A poll's records of one partition, decoded and checked on a thread of its own while the
+/// caller goes on (typically: kafka-python fetches the next poll, holding the GIL, on the other core).
+#[pyclass(module = "meridian_native")]
+pub struct Batch {
+    offsets: Vec<i64>,
+    values: Vec<Py<PyAny>>,
+    decoding: Option<JoinHandle<Vec<Option<Event<'static>>>>>,
+}
 
-    /// Decode and check one record value; `None` means Python decides.
-    fn fast<'b>(&self, validators: &HashMap<i64, Schema>, slots: &Slots, raw: Option<&'b [u8]>) -> Option<Event<'b>> {
-        let raw = raw?;
-        if has_long_digit_run(raw) {
-            return None;
-        }
-        self.accept(validators, Doc::parse(raw, slots).ok()?)
+#[pymethods]
+impl Batch {
+    fn __len__(&self) -> usize {
+        self.offsets.len()
     }
 }
 
@@ -160,9 +191,7 @@ pub struct WindowCore {
     lateness_ms: i64,
     log_gamma: f64,
     fx_rates: HashMap<String, f64>,
-    validators: HashMap<i64, Schema>,
-    slots: Slots,
-    fields: Fields,
+    checker: Arc<Checker>,
     judge: Py<PyAny>,
     new_users: Py<PyAny>,
     names: Vec<String>,
@@ -355,9 +384,7 @@ impl WindowCore {
             lateness_ms,
             log_gamma,
             fx_rates,
-            validators,
-            slots,
-            fields,
+            checker: Arc::new(Checker { fields, validators, slots }),
             judge,
             new_users,
             names: Vec::new(),
@@ -375,48 +402,56 @@ impl WindowCore {
     /// Apply one record; `offset` must be the partition's next one (replays before it are skipped).
     fn process(&mut self, py: Python<'_>, offset: i64, value: &Bound<'_, PyAny>) -> PyResult<()> {
         let bytes = value.cast::<PyBytes>().ok().map(|b| b.as_bytes());
-        let fast = self.fields.fast(&self.validators, &self.slots, bytes);
+        let fast = self.checker.fast(bytes);
         self.record(py, offset, value, fast)
     }
 
-    /// Apply a poll's records of this partition (kafka-python ``ConsumerRecord``s), in order.
-    ///
-    /// Decoding and the contract check run without the GIL, split over the machine's cores; the
-    /// window updates then run in offset order, so the result is the same as one record at a time.
-    fn process_records(&mut self, py: Python<'_>, records: &Bound<'_, PyList>) -> PyResult<usize> {
+    /// Start decoding and checking a poll's records of this partition (kafka-python
+    /// ``ConsumerRecord``s) on a thread of its own; `apply_batch` folds them in, in offset order.
+    /// The values are copied into one buffer first, so the thread never touches a Python object.
+    fn decode(&self, py: Python<'_>, records: &Bound<'_, PyList>) -> PyResult<Batch> {
         let mut offsets = Vec::with_capacity(records.len());
         let mut values = Vec::with_capacity(records.len());
+        let mut buffer = Vec::new();
+        let mut spans = Vec::with_capacity(records.len());
         for record in records.iter() {
             offsets.push(record.getattr(intern!(py, "offset"))?.extract::<i64>()?);
-            values.push(record.getattr(intern!(py, "value"))?);
+            let value = record.getattr(intern!(py, "value"))?;
+            spans.push(value.cast::<PyBytes>().ok().map(|b| {
+                let start = buffer.len();
+                buffer.extend_from_slice(b.as_bytes());
+                (start, buffer.len())
+            }));
+            values.push(value.unbind());
         }
-        let owned: Vec<Option<Py<PyBytes>>> =
-            values.iter().map(|v| v.cast::<PyBytes>().ok().map(|b| b.clone().unbind())).collect();
-        // Slices of immutable bytes objects that `owned` keeps alive: readable without the GIL.
-        let raws: Vec<Option<&[u8]>> = owned.iter().map(|b| b.as_ref().map(|b| b.as_bytes(py))).collect();
-        let (fields, validators, slots) = (&self.fields, &self.validators, &self.slots);
-        let fast: Vec<Option<Event<'_>>> = py.detach(|| {
-            let decode = |chunk| fields.fast_all(validators, slots, chunk);
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-            if raws.len() < PARALLEL_MIN || threads < 2 {
-                return decode(&raws);
-            }
-            let size = raws.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let mut chunks = raws.chunks(size);
-                let first = chunks.next().unwrap_or_default();
-                let others: Vec<_> = chunks.map(|chunk| scope.spawn(move || decode(chunk))).collect();
-                let mut out = decode(first);
-                for handle in others {
-                    out.extend(handle.join().expect("a decoding thread panicked"));
-                }
-                out
+        let checker = Arc::clone(&self.checker);
+        let decoding = std::thread::Builder::new()
+            .name("meridian-decode".into())
+            .spawn(move || {
+                spans.iter().map(|span| checker.fast(span.map(|(a, b)| &buffer[a..b])).map(Event::into_owned)).collect()
             })
-        });
-        for ((offset, value), event) in offsets.into_iter().zip(&values).zip(fast) {
-            self.record(py, offset, value, event)?;
+            .map_err(|e| PyRuntimeError::new_err(format!("could not start a decoding thread: {e}")))?;
+        Ok(Batch { offsets, values, decoding: Some(decoding) })
+    }
+
+    /// Fold a decoded batch in, in offset order (waits for its decoding, without the GIL).
+    fn apply_batch(&mut self, py: Python<'_>, batch: &mut Batch) -> PyResult<usize> {
+        let Some(decoding) = batch.decoding.take() else {
+            return Err(PyValueError::new_err("this batch was applied already"));
+        };
+        let events = py
+            .detach(|| decoding.join())
+            .map_err(|_| PyRuntimeError::new_err("the decoding thread panicked"))?;
+        for ((offset, value), event) in batch.offsets.iter().zip(&batch.values).zip(events) {
+            self.record(py, *offset, value.bind(py), event)?;
         }
-        Ok(records.len())
+        Ok(batch.offsets.len())
+    }
+
+    /// `decode` then `apply_batch`: a poll's records of this partition, in order.
+    fn process_records(&mut self, py: Python<'_>, records: &Bound<'_, PyList>) -> PyResult<usize> {
+        let mut batch = self.decode(py, records)?;
+        self.apply_batch(py, &mut batch)
     }
 
     /// Remove and return, oldest first, every window whose end the watermark has reached.
@@ -546,6 +581,7 @@ fn event_time_ms(text: &str) -> Option<i64> {
 #[pymodule]
 fn meridian_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<WindowCore>()?;
+    m.add_class::<Batch>()?;
     m.add_function(wrap_pyfunction!(latency_bucket, m)?)?;
     m.add_function(wrap_pyfunction!(event_time_ms, m)?)?;
     Ok(())
