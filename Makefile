@@ -14,7 +14,7 @@ export CARGO_TARGET_DIR := $(CURDIR)/.local/cargo-target
 NATIVE := streaming/native
 NATIVE_SOURCES := $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(NATIVE)/pyproject.toml $(wildcard $(NATIVE)/src/*.rs $(NATIVE)/*.pyi)
 
-.PHONY: help run test lint typecheck pytest bench system-deps setup kafka clean dbt-manifest dbt-lint bqemulator
+.PHONY: help run test checks lint typecheck pytest bench system-deps setup kafka clean dbt-manifest dbt-lint bqemulator
 
 help:
 	@echo "make run    - start Kafka, the generator and Dagster (UI on http://127.0.0.1:3000)"
@@ -23,11 +23,12 @@ help:
 
 # Debian packages, installed only when missing: Java 17 and Maven fetch and run the Kafka broker;
 # Chromium is the browser the UI tests drive (no browser is ever downloaded by a test tool);
-# cargo builds the streaming hot path (streaming/native; its crates come from crates.io).
+# cargo builds the streaming hot path (streaming/native; its crates come from crates.io), rustfmt lints it.
 system-deps:
 	@missing=""; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	command -v cargo >/dev/null || missing="$$missing cargo"; \
+	command -v rustfmt >/dev/null || missing="$$missing rustfmt"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
@@ -44,7 +45,11 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml $(NATIVE_SOURCES)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-setup: system-deps $(VENV)/.synced kafka dbt-manifest bqemulator
+# The project's virtualenv (with the Rust build), the Kafka jars and the emulator's virtualenv are
+# independent downloads and builds: made side by side, then dbt parses with the project's dbt.
+setup: system-deps
+	@$(MAKE) --no-print-directory -j3 $(VENV)/.synced $(KAFKA_LIBS)/.stamp bqemulator
+	@$(MAKE) --no-print-directory dbt-manifest
 
 # The BigQuery emulator the BigQuery-target tests use, in its own virtualenv (it pins its own sqlglot).
 $(BQEMU_VENV)/.synced: $(UV) deploy/local/bqemulator/uv.lock deploy/local/bqemulator/pyproject.toml
@@ -76,6 +81,7 @@ lint: $(VENV)/.synced dbt-manifest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --nocolor
+	cargo fmt --check --manifest-path $(NATIVE)/Cargo.toml
 
 typecheck: $(VENV)/.synced
 	$(VENV)/bin/mypy
@@ -83,7 +89,11 @@ typecheck: $(VENV)/.synced
 pytest: setup
 	$(VENV)/bin/pytest
 
-test: setup lint typecheck pytest
+# Lint and type-check side by side (each is single-threaded), then the tests.
+checks: setup
+	@$(MAKE) --no-print-directory -j2 lint typecheck
+
+test: checks pytest
 
 bench: setup
 	$(VENV)/bin/python -m bench.bronze_ingest

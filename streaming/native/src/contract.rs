@@ -157,7 +157,8 @@ impl Schema {
                 ),
                 "if" => {
                     let condition = Box::new(Schema::compile(arg, slots)?);
-                    let mut branch = |name: &str| object.get(name).map(|s| Schema::compile(s, slots).map(Box::new)).transpose();
+                    let mut branch =
+                        |name: &str| object.get(name).map(|s| Schema::compile(s, slots).map(Box::new)).transpose();
                     let then = branch("then")?;
                     Check::IfThenElse(condition, then, branch("else")?)
                 }

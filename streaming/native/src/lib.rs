@@ -3,7 +3,10 @@
 //!
 //! The semantics are those of `streaming/realtime/windows.py`, which wraps this class and owns
 //! everything that is not per record (snapshots, emission, the late tallies' records). In Python
-//! this path cost ~27 us a record, as much as kafka-python's own consume loop; here it is ~2 us.
+//! this path cost ~27 us a record on the benchmark machine, as much as kafka-python's own consume
+//! loop. Here the window update costs ~3 us (half of it calls into Python: the HLL update and
+//! reading the records), and decoding runs on another thread while kafka-python fetches.
+//! `record.rs` reads one record; this file holds a partition's windows and the Python bindings.
 //!
 //! Python stays the authority on every record this code does not accept outright: a value that
 //! fails to decode, breaks the contract, or has a timestamp outside the common shape is handed to
@@ -16,6 +19,7 @@
 mod contract;
 mod doc;
 mod event_time;
+mod record;
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
@@ -28,10 +32,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use rustc_hash::FxHashMap;
-use serde_json::Value;
 
-use crate::contract::{Schema, Verdict};
-use crate::doc::{Doc, Scalar, Slots};
+use crate::record::{Checker, Event};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -47,127 +49,11 @@ struct Agg {
     event_ids: HashSet<String>,
 }
 
-/// What a window needs of an accepted event (strings borrowed from the record where possible).
-struct Event<'a> {
-    at: i64,
-    region: Cow<'a, str>,
-    event_type: Cow<'a, str>,
-    event_id: Cow<'a, str>,
-    user_id: Cow<'a, str>,
-    latency: Option<f64>,
-    amount: Option<f64>,
-    currency: Option<Cow<'a, str>>,
-}
-
-impl Event<'_> {
-    fn into_owned(self) -> Event<'static> {
-        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
-        Event {
-            at: self.at,
-            region: own(self.region),
-            event_type: own(self.event_type),
-            event_id: own(self.event_id),
-            user_id: own(self.user_id),
-            latency: self.latency,
-            amount: self.amount,
-            currency: self.currency.map(own),
-        }
-    }
-}
-
 /// A window handed to Python: start ms, region, event type and its counts.
 type WindowRow<'py> = (i64, String, String, Bound<'py, PyDict>);
 
 /// (window start ms, region, event type); names are interned into `WindowCore::names`.
 type Key = (i64, u16, u16);
-
-/// A value orjson and serde_json might read differently: an integer too big for 64 bits (orjson
-/// refuses it, serde_json would make it a float). Such a record goes to Python.
-fn has_long_digit_run(raw: &[u8]) -> bool {
-    let mut run = 0;
-    for &c in raw {
-        run = if c.is_ascii_digit() { run + 1 } else { 0 };
-        if run >= 20 {
-            return true;
-        }
-    }
-    false
-}
-
-/// Everything needed to judge a record without Python: shared with the decoding threads.
-struct Checker {
-    fields: Fields,
-    validators: HashMap<i64, Schema>,
-    slots: Slots,
-}
-
-impl Checker {
-    /// Decode and check one record value; `None` means Python decides.
-    fn fast<'b>(&self, raw: Option<&'b [u8]>) -> Option<Event<'b>> {
-        let raw = raw?;
-        if has_long_digit_run(raw) {
-            return None;
-        }
-        self.fields.accept(&self.validators, Doc::parse(raw, &self.slots).ok()?)
-    }
-}
-
-/// The slots of the fields the window code reads.
-struct Fields {
-    schema_version: u16,
-    occurred_at: u16,
-    region: u16,
-    event_type: u16,
-    event_id: u16,
-    user_id: u16,
-    latency_ms: u16,
-    amount: u16,
-    currency: u16,
-}
-
-impl Fields {
-    fn new(slots: &mut Slots) -> Result<Self, String> {
-        Ok(Self {
-            schema_version: slots.of("schema_version")?,
-            occurred_at: slots.of("occurred_at")?,
-            region: slots.of("region")?,
-            event_type: slots.of("event_type")?,
-            event_id: slots.of("event_id")?,
-            user_id: slots.of("user_id")?,
-            latency_ms: slots.of("latency_ms")?,
-            amount: slots.of("amount")?,
-            currency: slots.of("currency")?,
-        })
-    }
-
-    /// The event's fields if the contract accepts it and its event time is in the handled shape.
-    fn accept<'b>(&self, validators: &HashMap<i64, Schema>, mut doc: Doc<'b>) -> Option<Event<'b>> {
-        let version = match doc.get(self.schema_version)? {
-            Scalar::Int(v) => *v,
-            _ => return None,
-        };
-        if validators.get(&version)?.check(&doc) != Verdict::Valid {
-            return None;
-        }
-        let at = event_time::epoch_ms(doc.get(self.occurred_at)?.as_str()?)?;
-        let latency = match doc.get(self.latency_ms) {
-            None => None,
-            Some(v) => Some(v.as_f64()?),
-        };
-        let event_type = doc.take(self.event_type)?.into_str()?;
-        let purchase = event_type == "purchase";
-        Some(Event {
-            at,
-            region: doc.take(self.region)?.into_str()?,
-            event_id: doc.take(self.event_id)?.into_str()?,
-            user_id: doc.take(self.user_id)?.into_str()?,
-            latency,
-            amount: if purchase { Some(doc.get(self.amount)?.as_f64()?) } else { None },
-            currency: if purchase { Some(doc.take(self.currency)?.into_str()?) } else { None },
-            event_type,
-        })
-    }
-}
 
 /// A poll's records of one partition, decoded and checked on a thread of its own while the
 /// caller goes on (typically: kafka-python fetches the next poll, holding the GIL, on the other core).
@@ -330,13 +216,7 @@ impl WindowCore {
         keys
     }
 
-    fn export<'py>(
-        &self,
-        py: Python<'py>,
-        key: Key,
-        agg: &Agg,
-        with_ids: bool,
-    ) -> PyResult<WindowRow<'py>> {
+    fn export<'py>(&self, py: Python<'py>, key: Key, agg: &Agg, with_ids: bool) -> PyResult<WindowRow<'py>> {
         let d = PyDict::new(py);
         d.set_item("events", agg.events)?;
         d.set_item("purchases", agg.purchases)?;
@@ -369,22 +249,13 @@ impl WindowCore {
         if window_ms <= 0 || lateness_ms < 0 {
             return Err(PyValueError::new_err("window_ms must be > 0 and lateness_ms >= 0"));
         }
-        let mut validators = HashMap::new();
-        let mut slots = Slots::default();
-        let fields = Fields::new(&mut slots).map_err(PyValueError::new_err)?;
-        for (version, text) in schemas {
-            let schema: Value = serde_json::from_str(&text)
-                .map_err(|e| PyValueError::new_err(format!("schema version {version} is not JSON: {e}")))?;
-            let validator = Schema::compile(&schema, &mut slots)
-                .map_err(|e| PyValueError::new_err(format!("schema version {version}: {e}")))?;
-            validators.insert(version, validator);
-        }
+        let checker = Checker::new(schemas).map_err(PyValueError::new_err)?;
         Ok(Self {
             window_ms,
             lateness_ms,
             log_gamma,
             fx_rates,
-            checker: Arc::new(Checker { fields, validators, slots }),
+            checker: Arc::new(checker),
             judge,
             new_users,
             names: Vec::new(),
@@ -439,9 +310,8 @@ impl WindowCore {
         let Some(decoding) = batch.decoding.take() else {
             return Err(PyValueError::new_err("this batch was applied already"));
         };
-        let events = py
-            .detach(|| decoding.join())
-            .map_err(|_| PyRuntimeError::new_err("the decoding thread panicked"))?;
+        let events =
+            py.detach(|| decoding.join()).map_err(|_| PyRuntimeError::new_err("the decoding thread panicked"))?;
         for ((offset, value), event) in batch.offsets.iter().zip(&batch.values).zip(events) {
             self.record(py, *offset, value.bind(py), event)?;
         }
@@ -471,11 +341,7 @@ impl WindowCore {
     }
 
     /// The open windows, ordered by key; `with_ids` adds each window's event ids (for snapshots).
-    fn open_windows<'py>(
-        &self,
-        py: Python<'py>,
-        with_ids: bool,
-    ) -> PyResult<Vec<WindowRow<'py>>> {
+    fn open_windows<'py>(&self, py: Python<'py>, with_ids: bool) -> PyResult<Vec<WindowRow<'py>>> {
         self.sorted_keys(self.windows.keys().copied())
             .into_iter()
             .map(|key| self.export(py, key, &self.windows[&key], with_ids))
