@@ -3,8 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-class Batch:
-    def __len__(self) -> int: ...
+class Batch: ...
 
 class WindowCore:
     offset: int

@@ -192,11 +192,6 @@ class StreamService:
                 self._emit(closed)
         return count
 
-    def process(self, polled: dict[TopicPartition, list[Any]], skip: set[int] = frozenset()) -> int:  # type: ignore[assignment]
-        """Decode and apply a poll's records now (and any still pending before them)."""
-        self.decode(polled, skip)
-        return self.apply_pending()
-
     def _checkpoint(self, partitions: list[int]) -> None:
         timeout = 30.0
         for partition in partitions:

@@ -64,13 +64,6 @@ pub struct Batch {
     decoding: Option<JoinHandle<Vec<Option<Event<'static>>>>>,
 }
 
-#[pymethods]
-impl Batch {
-    fn __len__(&self) -> usize {
-        self.offsets.len()
-    }
-}
-
 #[pyclass(module = "meridian_native")]
 pub struct WindowCore {
     window_ms: i64,
