@@ -59,7 +59,7 @@ $(BQEMU_VENV)/.synced: $(UV) deploy/local/bqemulator/uv.lock deploy/local/bqemul
 bqemulator: $(BQEMU_VENV)/.synced
 
 # dbt's manifest is prepared at build time, never when Dagster imports the definitions.
-DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' 2>/dev/null | grep -v /target/)
+DBT_SOURCES := $(shell find dbt_project streaming/events/reference -name '*.sql' -o -name '*.yml' -o -name '*.csv' 2>/dev/null | grep -v /target/)
 dbt_project/target/manifest.json: $(VENV)/.synced $(DBT_SOURCES)
 	cd dbt_project && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
 
@@ -78,6 +78,7 @@ run: setup
 	$(VENV)/bin/meridian up
 
 lint: $(VENV)/.synced dbt-manifest
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --nocolor

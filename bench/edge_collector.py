@@ -41,16 +41,18 @@ import urllib3
 from bench.kafka_setup import bench_broker
 from streaming.edge.auth import mint_key
 from streaming.generator import TrafficSpec, generate
+from streaming.kafka import clients
 from streaming.kafka.admin import ensure_topic
 from streaming.kafka.broker import free_port
-from streaming.kafka.produce import CachingPartitioner, producer_for
+from streaming.kafka.produce import CachingPartitioner
+from streaming.kafka.settings import KafkaSettings
 
 TOPIC = "bench.edge.v1"
 FLEET_TARGET = 500_000
 
 
 def raw_producer(bootstrap: str, records: list[tuple[bytes, bytes]], **config: object) -> float:
-    producer = producer_for(bootstrap, linger_ms=5, **config)
+    producer = clients.producer(KafkaSettings(bootstrap_servers=bootstrap), linger_ms=5, **config)
     started = time.perf_counter()
     futures = [producer.send(TOPIC, key=key, value=value) for key, value in records]
     producer.flush(timeout=300)
@@ -175,7 +177,7 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="meridian-bench-edge-") as tmp,
         bench_broker(Path(tmp) / "kafka") as bootstrap,
     ):
-        ensure_topic(bootstrap, TOPIC, 6)
+        ensure_topic(KafkaSettings(bootstrap_servers=bootstrap), TOPIC, 6)
         # The raw producer sends what the edge would: the enriched event, keyed by user.
         enriched = []
         for line in lines:

@@ -9,9 +9,11 @@ from pathlib import Path
 from kafka import KafkaConsumer, TopicPartition
 
 from streaming.generator import TrafficSpec, generate
+from streaming.kafka import clients
 from streaming.kafka.admin import ensure_topic
 from streaming.kafka.broker import LocalBroker
-from streaming.kafka.produce import SendReport, producer_for, send_all
+from streaming.kafka.produce import SendReport, send_all
+from streaming.kafka.settings import KafkaSettings
 
 
 @contextmanager
@@ -27,8 +29,8 @@ def bench_broker(home: Path) -> Iterator[str]:
 
 def fill_topic(bootstrap: str, topic: str, spec: TrafficSpec) -> SendReport:
     """Create a 6-partition ``topic`` and send ``spec``'s records, keyed by user."""
-    ensure_topic(bootstrap, topic, 6)
-    producer = producer_for(bootstrap, linger_ms=50)
+    ensure_topic(KafkaSettings(bootstrap_servers=bootstrap), topic, 6)
+    producer = clients.producer(KafkaSettings(bootstrap_servers=bootstrap), linger_ms=50)
     report = send_all(producer, topic, ((r.key, r.value) for r in generate(spec)))
     producer.close()
     return report

@@ -61,20 +61,18 @@ def without_checks(settings: Any, first: str, last: str) -> float:
 def main() -> None:
     args = parse_args(__doc__ or "")
 
-    from orchestration.settings import Settings
+    from orchestration.settings import PlatformSettings
 
     first, last = START.isoformat(), (START + timedelta(days=args.days)).isoformat()
     with tempfile.TemporaryDirectory(prefix="meridian-bench-") as tmp:
         work = Path(tmp)
         write_bronze(work / "lake", args.events, args.days)
 
-        def settings(name: str) -> Settings:
-            return Settings(
-                lake_root=work / "lake",
-                duckdb_path=work / f"{name}.duckdb",
-                events_topic=TOPIC,
-                partitions_start_date=START.isoformat(),
-                quality_report_root=work / "reports",
+        def settings(name: str) -> PlatformSettings:
+            return PlatformSettings.under(work, "127.0.0.1:9092", TOPIC).replaced(
+                warehouse={"duckdb_path": work / f"{name}.duckdb"},
+                event_time={"partitions_start_date": START.isoformat()},
+                quality={"report_root": work / "reports"},
             )
 
         if "great_expectations" in sys.modules:

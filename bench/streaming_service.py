@@ -42,12 +42,13 @@ import httpx
 import orjson
 
 from bench.kafka_setup import bench_broker, fill_topic, raw_consumer_at_start
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.events.contract import Accepted, validate_event
 from streaming.generator import TrafficSpec, generate
+from streaming.kafka import clients
 from streaming.kafka.admin import end_offsets, ensure_topic
 from streaming.kafka.broker import free_port
-from streaming.kafka.produce import producer_for
+from streaming.kafka.settings import KafkaSettings
 from streaming.realtime.service import StreamService
 
 TOPIC = "bench.events.v1"
@@ -71,8 +72,8 @@ def raw_loop(bootstrap: str, total: int) -> tuple[int, float]:
     return seen, elapsed
 
 
-def service_run(settings: Settings, total: int) -> tuple[int, float]:
-    service = StreamService(settings)
+def service_run(settings: PlatformSettings, total: int) -> tuple[int, float]:
+    service = StreamService(settings.stream, settings.kafka)
     first = [0.0]
 
     def done() -> bool:
@@ -143,7 +144,7 @@ def _watch(app: Any, seen: list[Any], total: int) -> None:
     app.stop()
 
 
-def latency(bootstrap: str, settings: Settings, rate: float, seconds: float, log: Path) -> list[float]:
+def latency(bootstrap: str, settings: PlatformSettings, rate: float, seconds: float, log: Path) -> list[float]:
     """Probe latencies (s) with ``meridian stream`` running and background traffic at ``rate``."""
     port = free_port()
     env = {
@@ -155,7 +156,7 @@ def latency(bootstrap: str, settings: Settings, rate: float, seconds: float, log
         "MERIDIAN_STREAM_STATE_TOPIC": "bench.live.state.v1",
         "MERIDIAN_STREAM_HTTP_PORT": str(port),
     }
-    ensure_topic(bootstrap, "bench.live.v1", 6)
+    ensure_topic(KafkaSettings(bootstrap_servers=bootstrap), "bench.live.v1", 6)
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "orchestration.cli.main", "stream"], stdout=out, stderr=out, env=env
@@ -174,7 +175,7 @@ def latency(bootstrap: str, settings: Settings, rate: float, seconds: float, log
         background = threading.Thread(target=_background, args=(bootstrap, rate, stop), daemon=True)
         background.start()
         time.sleep(2)
-        producer = producer_for(bootstrap, linger_ms=0)
+        producer = clients.producer(KafkaSettings(bootstrap_servers=bootstrap), linger_ms=0)
         samples: list[float] = []
         with httpx.Client(base_url=url, timeout=5) as client:
             for i in range(1, int(seconds / 0.2) + 1):
@@ -205,7 +206,7 @@ def latency(bootstrap: str, settings: Settings, rate: float, seconds: float, log
 
 
 def _background(bootstrap: str, rate: float, stop: threading.Event) -> None:
-    producer = producer_for(bootstrap, linger_ms=5)
+    producer = clients.producer(KafkaSettings(bootstrap_servers=bootstrap), linger_ms=5)
     spec = TrafficSpec(count=10_000_000, seed=3, live=True, duplicates=0.0, late=0.0, malformed=0.0)
     started, sent = time.perf_counter(), 0
     for record in generate(spec):
@@ -232,14 +233,10 @@ def main() -> None:
             count=args.events, seed=1, start=datetime(2026, 11, 20, tzinfo=UTC), days=30 / 1440, ordered=True
         )
         fill_topic(bootstrap, TOPIC, spec)
-        total = sum(end_offsets(bootstrap, TOPIC).values())
+        total = sum(end_offsets(KafkaSettings(bootstrap_servers=bootstrap), TOPIC).values())
         print(f"prepared {total:,} events on {TOPIC}")
-        settings = Settings(
-            kafka_bootstrap_servers=bootstrap,
-            events_topic=TOPIC,
-            stream_group_id="bench-service",
-            stream_metrics_topic="bench.metrics.v1",
-            stream_state_topic="bench.state.v1",
+        settings = PlatformSettings(kafka=KafkaSettings(bootstrap_servers=bootstrap, events_topic=TOPIC)).replaced(
+            stream={"group_id": "bench-service", "metrics_topic": "bench.metrics.v1", "state_topic": "bench.state.v1"}
         )
         print(f"\n{'path':50} {'records':>9} {'seconds':>8} {'events/s':>10} {'vs (a)':>8}")
         runs = [

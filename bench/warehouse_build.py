@@ -82,7 +82,7 @@ select event_id, event_type, occurred_utc as occurred_at, cast(occurred_utc as d
 from typed
 qualify row_number() over (partition by event_id order by ingested_at, kafka_partition, kafka_offset) = 1;
 
-create table fx_rates as select * from read_csv('{seeds}/fx_rates.csv');
+create table fx_rates as select * from read_csv('{fx_rates}');
 
 create table fct_events as
 select e.event_id, e.event_type, e.occurred_at, e.event_date, e.region, e.user_id, e.session_id, e.country,
@@ -144,11 +144,11 @@ def write_bronze(lake_root: Path, events: int, days: int) -> Path:
 
 
 def floor(glob: str, db: Path) -> float:
-    from orchestration.defs.warehouse.project import DBT_PROJECT_DIR
+    from streaming.events.reference import fx_rates_path
 
     con = duckdb.connect(str(db))
     started = time.perf_counter()
-    con.execute(FLOOR_SQL.format(glob=glob, seeds=DBT_PROJECT_DIR / "seeds"))
+    con.execute(FLOOR_SQL.format(glob=glob, fx_rates=fx_rates_path()))
     elapsed = time.perf_counter() - started
     con.close()
     return elapsed
@@ -194,7 +194,7 @@ def summaries(db: Path, schema: str) -> dict[str, tuple[Any, ...]]:
 def main() -> None:
     args = parse_args(__doc__ or "")
 
-    from orchestration.settings import Settings
+    from orchestration.settings import PlatformSettings
 
     with tempfile.TemporaryDirectory(prefix="meridian-bench-") as tmp:
         work = Path(tmp)
@@ -204,11 +204,9 @@ def main() -> None:
         glob = str(folder / "*" / "*.parquet")
 
         floor_s = floor(glob, work / "floor.duckdb")
-        settings = Settings(
-            lake_root=work / "lake",
-            duckdb_path=work / "project.duckdb",
-            events_topic=TOPIC,
-            partitions_start_date=START.isoformat(),
+        settings = PlatformSettings.under(work, "127.0.0.1:9092", TOPIC).replaced(
+            warehouse={"duckdb_path": work / "project.duckdb"},
+            event_time={"partitions_start_date": START.isoformat()},
         )
         last_day = (START + timedelta(days=args.days)).isoformat()  # the +02:00 tail can spill into it
         project_s, _ = backfill(settings, START.isoformat(), last_day)

@@ -18,10 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration.settings import REPO_ROOT, get_settings
+from orchestration.settings import get_settings
 
 log = logging.getLogger(__name__)
-LOCAL = REPO_ROOT / ".local"
+LOCAL = Path(".local")
+# The local instance's config; like the dbt project, it sits in the repository beside the packages.
+DAGSTER_YAML = Path(__file__).resolve().parents[1] / "deploy" / "local" / "dagster" / "dagster.yaml"
 
 
 def _spawn(cmd: list[str], env: dict[str, str], logfile: Path) -> subprocess.Popen[bytes]:
@@ -57,6 +59,7 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
     import orjson
 
     from streaming.edge.auth import mint_key
+    from streaming.edge.settings import EdgeSettings
     from streaming.kafka.admin import ensure_topic
     from streaming.kafka.broker import LocalBroker
 
@@ -78,14 +81,15 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
                 home=LOCAL / "kafka" / "broker",
                 port=9092,
                 controller_port=9093,
-                partitions=settings.events_topic_partitions,
+                partitions=settings.kafka.events_topic_partitions,
             )
             broker.start()
             bootstrap = broker.bootstrap_servers
-        ensure_topic(bootstrap, settings.events_topic, settings.events_topic_partitions)
+        kafka = settings.kafka.model_copy(update={"bootstrap_servers": bootstrap})
+        ensure_topic(kafka, kafka.events_topic, kafka.events_topic_partitions)
         dagster_home = Path(os.environ.get("DAGSTER_HOME") or LOCAL / "dagster")
         dagster_home.mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO_ROOT / "deploy" / "local" / "dagster" / "dagster.yaml", dagster_home / "dagster.yaml")
+        shutil.copy(DAGSTER_YAML, dagster_home / "dagster.yaml")
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
@@ -96,10 +100,11 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
         logs = LOCAL / "logs"
         # The edge collector in front of Kafka, with a key minted for this run (printed below, so
         # you can post your own events); the generator's traffic goes through it.
-        edge_port = edge_port or settings.edge_http_port
+        edge_settings = EdgeSettings()
+        edge_port = edge_port or edge_settings.http_port
         edge_url = f"http://127.0.0.1:{edge_port}"
         edge_key, edge_entry = mint_key("local")
-        keys = [*settings.edge_api_keys, edge_entry]
+        keys = [*edge_settings.api_keys, edge_entry]
         edge_env = {**env, "MERIDIAN_EDGE_API_KEYS": orjson.dumps(keys).decode()}
         children.append(
             ("edge", _spawn([str(bindir / "meridian"), "edge", "--port", str(edge_port)], edge_env, logs / "edge.log"))
@@ -126,7 +131,7 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
                     ),
                 )
             )
-        stream_port = stream_port or settings.stream_http_port
+        stream_port = stream_port or settings.stream.http_port
         children.append(
             (
                 "stream",
@@ -162,7 +167,7 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
                     "Meridian is running:",
                     f"  Kafka          {bootstrap}"
                     + (f" (local KRaft broker, log {broker.log_file})" if broker else ""),
-                    f"  topic          {settings.events_topic} ({settings.events_topic_partitions} partitions)",
+                    f"  topic          {kafka.events_topic} ({kafka.events_topic_partitions} partitions)",
                     f"  edge collector {edge_url}/v1/events  (log {logs / 'edge.log'})",
                     f"                 Authorization: Bearer {edge_key}",
                     f"  generator      {generator_rate} events/s through the edge, log {logs / 'generator.log'}"
@@ -171,7 +176,7 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
                     f"  Dagster UI     http://127.0.0.1:{port}  (log {logs / 'dagster.log'})",
                     f"  real-time API  http://127.0.0.1:{stream_port}/v1/metrics/realtime  (log {logs / 'stream.log'})",
                     f"  DAGSTER_HOME   {dagster_home}",
-                    f"  lake           {settings.lake_root / settings.primary_region}",
+                    f"  lake           {(settings.lake.root / settings.lake.primary_region).absolute()}",
                     "Press Ctrl-C to stop everything.",
                 ]
             ),

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestration.settings import Settings, get_settings
+from orchestration.settings import PlatformSettings, get_settings
 
 MAX_ROUNDS = 1000
 
@@ -49,7 +49,7 @@ class RunSummary:
         return "\n".join(lines)
 
 
-def run_pending(settings: Settings | None = None, *, warehouse: bool = True) -> RunSummary:
+def run_pending(settings: PlatformSettings | None = None, *, warehouse: bool = True) -> RunSummary:
     """Land every pending Kafka range in bronze, then build silver and gold for every day with data."""
 
     from orchestration.definitions import build_definitions
@@ -65,7 +65,9 @@ def run_pending(settings: Settings | None = None, *, warehouse: bool = True) -> 
     return summary
 
 
-def run_backfill(first: str, last: str, settings: Settings | None = None, full_refresh: bool = False) -> RunSummary:
+def run_backfill(
+    first: str, last: str, settings: PlatformSettings | None = None, full_refresh: bool = False
+) -> RunSummary:
     """Silver and gold for ``first..last`` in one run, recorded in the instance the UI reads."""
 
     from orchestration.definitions import build_definitions
@@ -112,14 +114,14 @@ def _record_checks(result: Any, summary: RunSummary) -> None:
             summary.success = False
 
 
-def _land_bronze(defs: Any, settings: Settings, instance: Any, summary: RunSummary) -> None:
+def _land_bronze(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary) -> None:
     from orchestration.defs.bronze.assets import pending_ranges, run_config_for
     from orchestration.defs.shared.resources import shared_resources
 
     kafka, lake = shared_resources(settings)
     job = defs.resolve_job_def("bronze_job")
     for _ in range(MAX_ROUNDS):
-        ranges = pending_ranges(kafka, lake, settings.bronze_max_records_per_range)
+        ranges = pending_ranges(kafka, lake, settings.bronze.max_records_per_range)
         if not ranges:
             break
         result = job.execute_in_process(run_config=run_config_for(ranges), instance=instance, raise_on_error=False)
@@ -137,7 +139,13 @@ def _land_bronze(defs: Any, settings: Settings, instance: Any, summary: RunSumma
 
 
 def build_days(
-    defs: Any, settings: Settings, instance: Any, first: str, last: str, summary: RunSummary, full_refresh: bool = False
+    defs: Any,
+    settings: PlatformSettings,
+    instance: Any,
+    first: str,
+    last: str,
+    summary: RunSummary,
+    full_refresh: bool = False,
 ) -> Any:
     """One single-run build of silver and gold over ``first..last`` (a backfill), or a full refresh."""
     from orchestration.defs.warehouse.jobs import range_tags
@@ -153,7 +161,7 @@ def build_days(
     return result
 
 
-def _build_warehouse(defs: Any, settings: Settings, instance: Any, summary: RunSummary) -> None:
+def _build_warehouse(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary) -> None:
     from orchestration.defs.shared.resources import shared_resources
     from orchestration.lib.warehouse import bronze_glob, event_dates_in_bronze
 
@@ -165,7 +173,7 @@ def _build_warehouse(defs: Any, settings: Settings, instance: Any, summary: RunS
         return
     keys = set(_partition_keys(defs, instance))
     storage = shared_resources(settings)[1].storage()
-    days = [d.isoformat() for d in event_dates_in_bronze(bronze_glob(storage, settings.events_topic))]
+    days = [d.isoformat() for d in event_dates_in_bronze(bronze_glob(storage, settings.kafka.events_topic))]
     summary.days_outside_partitions = [d for d in days if d not in keys]
     days = [d for d in days if d in keys]
     if days:

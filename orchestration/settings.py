@@ -1,22 +1,28 @@
-"""Typed settings for every Meridian process.
+"""The lakehouse's own settings, and the composition a Dagster process uses.
 
-Values come from environment variables (prefix ``MERIDIAN_``, plus the standard
-``KAFKA_BOOTSTRAP_SERVERS``) or a ``.env`` file. Nothing reads the environment at import
-time: call :func:`get_settings` where the value is needed, so tests can set variables first.
+Each component owns its settings class with its own prefix: Kafka (``streaming.kafka.settings``),
+event-time rules (``streaming.events.event_time``), the stream (``streaming.realtime.settings``),
+quality and alerts (``quality``), and here the lake, the warehouse, BigQuery and bronze. A process
+composes only the ones it uses, so a bad ``MERIDIAN_ALERT_*`` value cannot stop ``meridian edge``.
+Nothing reads the environment at import time: :func:`get_settings` reads it when called. Every
+default path is relative to the working directory, never to where this source file lives.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from streaming.kafka.topics import EVENTS_RAW, METRICS_REGION_MINUTE, STREAM_STATE
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from quality.alerts.settings import AlertSettings
+from quality.settings import QualitySettings
+from streaming.events.event_time import EventTimeSettings
+from streaming.kafka.settings import KafkaSettings
+from streaming.realtime.settings import StreamSettings
 
 
 class Env(StrEnum):
@@ -30,119 +36,45 @@ class LakeBackend(StrEnum):
     GCS = "gcs"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MERIDIAN_", env_file=".env", extra="ignore")
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore", populate_by_name=True)
 
-    env: Env = Env.LOCAL
-    regions: list[str] = Field(default_factory=lambda: ["us", "eu", "apac"])
-    primary_region: str = "us"
 
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092",
-        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "MERIDIAN_KAFKA_BOOTSTRAP_SERVERS"),
-    )
-    events_topic: str = EVENTS_RAW
-    events_topic_partitions: int = 6
+class LakeSettings(BaseSettings):
+    """The regions, where each region's lake is, and which region this deployment lands (the primary)."""
 
-    lake_backend: LakeBackend = LakeBackend.LOCAL
-    lake_root: Path = REPO_ROOT / ".local" / "lake"
-    gcs_bucket_prefix: str = "meridian-lake"
-    gcs_project: str = "meridian-local"
-    gcs_endpoint: str | None = None
+    model_config = _config("MERIDIAN_LAKE_")
 
-    duckdb_path: Path = REPO_ROOT / ".local" / "warehouse.duckdb"
-    dbt_target: str = "local"  # dbt profile target: local (DuckDB), dev/prod (BigQuery), emulator
-    # BigQuery (dbt's dev/prod/emulator targets): where the warehouse and the raw bronze table live.
-    bq_project: str = "meridian-dev"
-    bq_dataset: str = "meridian"
-    bq_raw_dataset: str = "raw"
-    bq_location: str = "US"
-    bq_endpoint: str | None = None  # emulators only; production talks to Google's endpoint
-    # insert_overwrite in production; merge only where an emulator cannot run insert_overwrite
-    bq_incremental_strategy: Literal["insert_overwrite", "merge"] = "insert_overwrite"
-    partitions_start_date: str = "2026-10-01"
-    gold_lookback_days: int = Field(default=3, ge=1)
+    env: Env = Field(default=Env.LOCAL, validation_alias=AliasChoices("MERIDIAN_ENV"))
+    regions: list[str] = Field(default_factory=lambda: ["us", "eu", "apac"], validation_alias="MERIDIAN_REGIONS")
+    primary_region: str = Field(default="us", validation_alias="MERIDIAN_PRIMARY_REGION")
+    backend: LakeBackend = LakeBackend.LOCAL
+    root: Path = Path(".local/lake")  # local backend: <root>/<region>/
+    gcs_bucket_prefix: str = Field(default="meridian-lake", validation_alias="MERIDIAN_GCS_BUCKET_PREFIX")
+    gcs_project: str = Field(default="meridian-local", validation_alias="MERIDIAN_GCS_PROJECT")
+    gcs_endpoint: str | None = Field(default=None, validation_alias="MERIDIAN_GCS_ENDPOINT")  # emulators only
 
-    # Data quality (quality/ suites as Dagster checks) and the alerts they raise.
-    quality_freshness_hours: int = Field(default=48, gt=0)
-    quality_report_root: Path = REPO_ROOT / ".local" / "quality" / "reports"
-    quality_max_quarantine_ratio: float = Field(default=0.05, ge=0, le=1)
-    quality_volume_sigma: float = Field(default=3.0, gt=0)
-    quality_schedule_cron: str = "15 * * * *"
-    alert_webhook_url: str | None = None
-    alert_slack_webhook_url: str | None = None
-    alert_smtp_host: str | None = None
-    alert_smtp_port: int = 25
-    alert_email_from: str = "meridian@localhost"
-    alert_email_to: list[str] = Field(default_factory=list)
-    alert_warn_after_runs: int = Field(default=3, ge=1)
-    dagster_ui_url: str = "http://127.0.0.1:3000"
-
-    bronze_max_records_per_range: int = Field(default=50_000, gt=0)
-    run_max_retries: int = Field(default=3, ge=0)
-
-    # Kafka security, passed to every client the services create (tests run plaintext).
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: Path | None = None
-    kafka_ssl_certfile: Path | None = None
-    kafka_ssl_keyfile: Path | None = None
-
-    # The streaming service (``meridian stream``).
-    stream_group_id: str = "meridian-stream"
-    stream_metrics_topic: str = METRICS_REGION_MINUTE
-    stream_state_topic: str = STREAM_STATE
-    stream_window_seconds: int = Field(default=60, gt=0)
-    stream_allowed_lateness_seconds: int = Field(default=10, ge=0)
-    stream_checkpoint_interval_seconds: float = Field(default=5.0, gt=0)
-    stream_closed_windows_kept: int = Field(default=30, ge=0)  # per partition, served by the API
-    stream_max_poll_records: int = Field(default=5000, gt=0)
-    stream_http_host: str = "127.0.0.1"
-    stream_http_port: int = 8081
-
-    # The edge collector (``meridian edge``): HTTP ingestion with a disk buffer in front of Kafka.
-    edge_id: str = "edge-local-1"
-    edge_region: str = "us"
-    edge_http_host: str = "127.0.0.1"
-    edge_http_port: int = 8090
-    # "<name>:<sha256 hex of the key>" entries; `meridian edge-key` mints a key and prints its entry.
-    edge_api_keys: list[str] = Field(default_factory=list)
-    edge_rate_limit: str = "20000/second"  # accepted events per API key, in `limits` notation
-    edge_max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
-    edge_max_decompressed_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
-    edge_max_events_per_request: int = Field(default=5000, gt=0)
-    edge_max_field_chars: int = Field(default=4096, gt=0)
-    edge_max_depth: int = Field(default=4, ge=1)
-    edge_buffer_dir: Path = REPO_ROOT / ".local" / "edge" / "buffer"
-    edge_buffer_max_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
-    edge_buffer_segment_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
-    # always: fsync before the response (an accepted event survives power loss); interval: fsync in
-    # the background every edge_buffer_fsync_interval_ms (survives a crash of the process, not the host).
-    edge_buffer_fsync: Literal["always", "interval", "never"] = "always"
-    edge_buffer_fsync_interval_ms: int = Field(default=200, gt=0)
-    edge_forward_batch_records: int = Field(default=5000, gt=0)
-    edge_kafka_timeout_seconds: float = Field(default=10.0, gt=0)
-    edge_backoff_max_seconds: float = Field(default=5.0, gt=0)
-    edge_degraded_after_seconds: float = Field(default=5.0, gt=0)  # forward lag that /readyz calls degraded
-
-    def kafka_client_config(self) -> dict[str, object]:
-        """The security part of a kafka-python client's config (empty for PLAINTEXT)."""
-        config: dict[str, object] = {}
-        if self.kafka_security_protocol != "PLAINTEXT":
-            config["security_protocol"] = self.kafka_security_protocol
-        if self.kafka_sasl_mechanism:
-            config["sasl_mechanism"] = self.kafka_sasl_mechanism
-            config["sasl_plain_username"] = self.kafka_sasl_username
-            config["sasl_plain_password"] = (
-                self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
+    @model_validator(mode="after")
+    def _primary_is_a_region(self) -> LakeSettings:
+        if self.primary_region not in self.regions:
+            raise ValueError(
+                f"MERIDIAN_PRIMARY_REGION={self.primary_region!r} is not in MERIDIAN_REGIONS {self.regions}"
             )
-        for name in ("cafile", "certfile", "keyfile"):
-            value = getattr(self, f"kafka_ssl_{name}")
-            if value is not None:
-                config[f"ssl_{name}"] = str(value)
-        return config
+        return self
+
+    def bucket(self, region: str) -> str:
+        """A region's GCS bucket (``<prefix>-<region>``)."""
+        return f"{self.gcs_bucket_prefix}-{region}"
+
+
+class WarehouseSettings(BaseSettings):
+    """Where silver and gold are built: DuckDB (dbt target ``local``) or BigQuery (``dev``, ``prod``, ``emulator``)."""
+
+    model_config = _config("MERIDIAN_")
+
+    dbt_target: str = "local"
+    duckdb_path: Path = Path(".local/warehouse.duckdb")
+    gold_lookback_days: int = Field(default=3, ge=1)
 
     @property
     def uses_bigquery(self) -> bool:
@@ -150,5 +82,69 @@ class Settings(BaseSettings):
         return self.dbt_target != "local"
 
 
-def get_settings() -> Settings:
-    return Settings()
+class BigQuerySettings(BaseSettings):
+    model_config = _config("MERIDIAN_BQ_")
+
+    project: str = "meridian-dev"
+    dataset: str = "meridian"
+    raw_dataset: str = "raw"
+    location: str = "US"
+    endpoint: str | None = None  # emulators only; production talks to Google's endpoint
+    # insert_overwrite in production; merge only where an emulator cannot run insert_overwrite
+    incremental_strategy: Literal["insert_overwrite", "merge"] = "insert_overwrite"
+
+
+class BronzeSettings(BaseSettings):
+    model_config = _config("MERIDIAN_BRONZE_")
+
+    max_records_per_range: int = Field(default=50_000, gt=0)
+    run_max_retries: int = Field(default=3, ge=0, validation_alias=AliasChoices("MERIDIAN_RUN_MAX_RETRIES"))
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """What a Dagster process (the code location, ``meridian run-once``) composes; the edge and stream do not."""
+
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    lake: LakeSettings = field(default_factory=LakeSettings)
+    warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
+    bigquery: BigQuerySettings = field(default_factory=BigQuerySettings)
+    bronze: BronzeSettings = field(default_factory=BronzeSettings)
+    event_time: EventTimeSettings = field(default_factory=EventTimeSettings)
+    stream: StreamSettings = field(default_factory=StreamSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+
+    def __post_init__(self) -> None:
+        if self.lake.env is Env.PROD:
+            problems = []
+            if self.lake.backend is LakeBackend.LOCAL:
+                problems.append("MERIDIAN_LAKE_BACKEND=local (use gcs)")
+            if not self.warehouse.uses_bigquery:
+                problems.append("MERIDIAN_DBT_TARGET=local (use prod)")
+            if problems:
+                raise ValueError("MERIDIAN_ENV=prod refuses a laptop setup: " + "; ".join(problems))
+
+    @classmethod
+    def under(cls, root: Path, bootstrap: str, topic: str) -> PlatformSettings:
+        """A local deployment whose lake and warehouse live under ``root`` (tests, benchmarks)."""
+        return cls(
+            kafka=KafkaSettings(bootstrap_servers=bootstrap, events_topic=topic),
+            lake=LakeSettings(root=root / "lake"),
+            warehouse=WarehouseSettings(duckdb_path=root / "warehouse.duckdb"),
+        )
+
+    def replaced(self, **updates: dict[str, object]) -> PlatformSettings:
+        """These settings with some fields of some components changed, validated as from the environment.
+
+        ``updates`` name components: ``settings.replaced(bronze={"max_records_per_range": 80})``.
+        """
+        changed = {
+            name: type(getattr(self, name))(**{**getattr(self, name).model_dump(), **fields})
+            for name, fields in updates.items()
+        }
+        return replace(self, **changed)
+
+
+def get_settings() -> PlatformSettings:
+    return PlatformSettings()

@@ -3,6 +3,10 @@
 GX runs on pandas DataFrames: locally read from DuckDB, in production from BigQuery query results
 (GX's SQL datasource with duckdb-engine fails, GX issues #10738 and #11579). One ephemeral GX
 context per process: nothing is written to disk, the suites live in this repository.
+
+GX is imported by the first validation, on its own thread, under a lock: never on a helper thread
+beside one that goes on importing. Two threads importing overlapping modules (GX shares sqlalchemy,
+scipy, jsonschema... with Dagster) can make Python hand one of them a half-initialised module.
 """
 
 from __future__ import annotations
@@ -53,13 +57,17 @@ def _skip_fingerprints() -> None:
     pandas_execution_engine.HASH_THRESHOLD = 0  # type: ignore[attr-defined]
 
 
-def warm_up() -> None:
-    """Build the GX context ahead of the first validation (``QualityResource`` does, in the background)."""
-    with _CONTEXT_LOCK:
-        _context()
-
-
 _CONTEXT_LOCK = threading.Lock()
+
+
+def warm_up() -> Any:
+    """Import GX and build the process's context, once, on the calling thread; the context.
+
+    ``validate`` calls it first. The lock keeps a second validating thread waiting instead of
+    importing GX beside the first.
+    """
+    with _CONTEXT_LOCK:
+        return _context()
 
 
 @functools.cache
@@ -72,9 +80,7 @@ def _context() -> Any:
     return context
 
 
-def _batch_definition(name: str) -> Any:
-    with _CONTEXT_LOCK:
-        context = _context()
+def _batch_definition(context: Any, name: str) -> Any:
     source = context.data_sources.get("meridian")
     try:
         asset = source.get_asset(name)
@@ -141,7 +147,8 @@ def _columns_read(expectations: list[Any]) -> set[str] | None:
 
 def validate(suite: Suite, frames: Mapping[str, pd.DataFrame], params: QualityParams) -> list[RuleOutcome]:
     """Every rule of ``suite`` whose frame is given; a rule without its frame is not evaluated."""
-    import great_expectations as gx
+    context = warm_up()
+    import great_expectations as gx  # imported by warm_up: a lookup
 
     outcomes: list[RuleOutcome] = []
     for frame_name, frame in frames.items():
@@ -158,7 +165,8 @@ def validate(suite: Suite, frames: Mapping[str, pd.DataFrame], params: QualityPa
         frame = frame.reset_index(drop=True)
         read = _columns_read(expectations)
         validated = frame if read is None else frame[[c for c in frame.columns if c in read]]
-        batch = _batch_definition(f"{suite.name}.{frame_name}").get_batch(batch_parameters={"dataframe": validated})
+        definition = _batch_definition(context, f"{suite.name}.{frame_name}")
+        batch = definition.get_batch(batch_parameters={"dataframe": validated})
         result = batch.validate(gx_suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20})
         by_rule = {r.expectation_config.meta["rule"]: r for r in result.results}
         outcomes.extend(_outcome(rule, by_rule[rule.name], frame) for rule in rules)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from orchestration.settings import REPO_ROOT
 from streaming.kafka.broker import free_port
+from tests.helpers import REPO_ROOT
 
 EMULATOR_PYTHON = REPO_ROOT / ".local" / "bqemulator" / "bin" / "python"
 SERVE = REPO_ROOT / "deploy" / "local" / "bqemulator" / "serve.py"

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.kafka.admin import ensure_topic
 from streaming.kafka.broker import LocalBroker, free_port
+from streaming.kafka.settings import KafkaSettings
+from tests.helpers import platform_settings
 
 
 @pytest.fixture(scope="session")
@@ -54,20 +56,16 @@ def bigquery_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 def topic(kafka_broker: LocalBroker) -> str:
     """A fresh 6-partition topic, so tests on the shared broker never see each other's records."""
     name = f"test.events.{uuid.uuid4().hex[:10]}"
-    ensure_topic(kafka_broker.bootstrap_servers, name, 6)
+    ensure_topic(KafkaSettings(bootstrap_servers=kafka_broker.bootstrap_servers), name, 6)
     return name
 
 
 @pytest.fixture()
-def settings(kafka_broker: LocalBroker, topic: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(
+    kafka_broker: LocalBroker, topic: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> PlatformSettings:
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    return Settings(
-        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
-        events_topic=topic,
-        lake_root=tmp_path / "lake",
-        duckdb_path=tmp_path / "warehouse.duckdb",
-        bronze_max_records_per_range=20_000,
-    )
+    return platform_settings(kafka_broker.bootstrap_servers, topic, tmp_path, bronze={"max_records_per_range": 20_000})
 
 
 # The longest modules (measured with --durations), longest first: two workers then finish together.

@@ -11,9 +11,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import GeneratedRecord
-from streaming.kafka.produce import producer_for
+from streaming.kafka import clients
+from streaming.kafka.settings import KafkaSettings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class Placed:
 
 def produce_and_place(bootstrap: str, topic: str, records: list[GeneratedRecord]) -> list[Placed]:
     """Send every record and return each one's acknowledged (partition, offset)."""
-    producer = producer_for(bootstrap)
+    producer = clients.producer(KafkaSettings(bootstrap_servers=bootstrap))
     futures = [producer.send(topic, key=r.key, value=r.value) for r in records]
     producer.flush(timeout=120)
     producer.close()
@@ -43,22 +46,31 @@ def read_layer(lake_root: Path, region: str, layer: str, topic: str) -> pa.Table
     return pa.concat_tables(tables) if tables else pa.table({})
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
+def platform_settings(bootstrap: str, topic: str, tmp_path: Path, **updates: dict[str, object]) -> PlatformSettings:
+    """A deployment of the test's own: its topic on the shared broker, its lake and warehouse in ``tmp_path``."""
+    return PlatformSettings.under(tmp_path, bootstrap, topic).replaced(**updates)
+
+
+def updated(settings: PlatformSettings, **updates: dict[str, object]) -> PlatformSettings:
+    return settings.replaced(**updates)
+
+
+def settings_env(settings: PlatformSettings) -> dict[str, str]:
     """The environment that makes a child process (CLI, webserver, dagster dev) use ``settings``."""
     return {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "MERIDIAN_EVENTS_TOPIC": settings.events_topic,
-        "MERIDIAN_LAKE_ROOT": str(settings.lake_root),
-        "MERIDIAN_DUCKDB_PATH": str(settings.duckdb_path),
-        "MERIDIAN_BRONZE_MAX_RECORDS_PER_RANGE": str(settings.bronze_max_records_per_range),
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "MERIDIAN_EVENTS_TOPIC": settings.kafka.events_topic,
+        "MERIDIAN_LAKE_ROOT": str(settings.lake.root),
+        "MERIDIAN_DUCKDB_PATH": str(settings.warehouse.duckdb_path),
+        "MERIDIAN_BRONZE_MAX_RECORDS_PER_RANGE": str(settings.bronze.max_records_per_range),
     }
 
 
-def query_warehouse(settings: Settings, sql: str) -> list[tuple[object, ...]]:
+def query_warehouse(settings: PlatformSettings, sql: str) -> list[tuple[object, ...]]:
     """Rows of ``sql`` against the local DuckDB warehouse, opened read-only."""
     import duckdb
 
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    con = duckdb.connect(str(settings.warehouse.duckdb_path), read_only=True)
     try:
         return con.execute(sql).fetchall()
     finally:

@@ -12,7 +12,13 @@
     BigQuery replaces the run's date partitions (insert_overwrite). Emulators that cannot run
     insert_overwrite's script select `merge` with var bigquery_incremental_strategy: rows are then
     upserted by `grain`, which gives the same tables here because bronze only grows (a rebuilt day
-    never loses a row). DuckDB deletes the window's days and inserts them again. -#}
+    never loses a row). DuckDB deletes the window's days and inserts them again.
+
+    A column added to a model is added to its existing table by the next incremental run
+    (append_new_columns) instead of failing it; days outside that run's window hold null in it until
+    a run covers them or a full refresh. No run drops a column or rewrites a type on its own: a
+    removed column stays (null in new rows), and a changed type is not applied (inserts cast to the old
+    type, or fail) until a full refresh. -#}
 {% macro date_partitioned_config(grain) %}
   {%- if target.type == 'bigquery' -%}
     {%- set strategy = var('bigquery_incremental_strategy') -%}
@@ -21,7 +27,7 @@
       'incremental_strategy': strategy,
       'partition_by': {'field': 'event_date', 'data_type': 'date'},
       'cluster_by': ['region'],
-      'on_schema_change': 'fail',
+      'on_schema_change': 'append_new_columns',
     } -%}
     {%- if strategy == 'merge' -%}
       {%- do config.update({'unique_key': grain}) -%}
@@ -32,7 +38,7 @@
       'materialized': 'incremental',
       'incremental_strategy': 'delete+insert',
       'unique_key': 'event_date',
-      'on_schema_change': 'fail',
+      'on_schema_change': 'append_new_columns',
     }) }}
   {%- endif -%}
 {% endmacro %}

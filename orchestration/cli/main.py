@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 # Typer's rich help costs ~0.6 s of imports on every call; plain Click help is instant.
 os.environ.setdefault("TYPER_USE_RICH", "0")
@@ -26,10 +26,13 @@ app = typer.Typer(
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers; default from KAFKA_BOOTSTRAP_SERVERS.")]
 
 
-def _bootstrap(value: str | None) -> str:
-    from orchestration.settings import get_settings
+def _kafka(bootstrap: str | None, topic: str | None = None) -> Any:
+    """Kafka's settings (security included) from the environment, with the command line's overrides."""
+    from streaming.kafka.settings import KafkaSettings
 
-    return value or get_settings().kafka_bootstrap_servers
+    kafka = KafkaSettings()
+    updates = {k: v for k, v in {"bootstrap_servers": bootstrap, "events_topic": topic}.items() if v}
+    return kafka.model_copy(update=updates) if updates else kafka
 
 
 @app.command()
@@ -109,12 +112,13 @@ def produce(
 def _send(records: object, total: int, rate: float | None, topic: str | None, bootstrap: str | None) -> None:
     from tqdm import tqdm
 
-    from orchestration.settings import get_settings
-    from streaming.kafka.produce import producer_for, send_all
+    from streaming.kafka import clients
+    from streaming.kafka.produce import send_all
 
-    producer = producer_for(_bootstrap(bootstrap))
+    kafka = _kafka(bootstrap, topic)
+    producer = clients.producer(kafka)
     with tqdm(total=total, unit="rec", desc="produce", disable=None) as bar:  # no bar off a terminal
-        report = send_all(producer, topic or get_settings().events_topic, records, rate, bar.update)  # type: ignore[arg-type]
+        report = send_all(producer, kafka.events_topic, records, rate, bar.update)  # type: ignore[arg-type]
     producer.close()
     typer.echo(f"sent {report.sent}, acknowledged {report.acked}, failed {report.failed}")
     if report.failed:
@@ -161,12 +165,11 @@ def topics(
     partitions: Annotated[int | None, typer.Option(min=1, help="Partitions for new topics.")] = None,
 ) -> None:
     """Create the platform's Kafka topics if they do not exist."""
-    from orchestration.settings import get_settings
     from streaming.kafka.admin import ensure_topic
 
-    settings = get_settings()
-    ensure_topic(_bootstrap(bootstrap), settings.events_topic, partitions or settings.events_topic_partitions)
-    typer.echo(f"topic {settings.events_topic} ready")
+    kafka = _kafka(bootstrap)
+    ensure_topic(kafka, kafka.events_topic, partitions or kafka.events_topic_partitions)
+    typer.echo(f"topic {kafka.events_topic} ready")
 
 
 @app.command("run-once")
@@ -208,17 +211,16 @@ def stream(
     """Run the streaming service: per-region windowed metrics from Kafka, served over HTTP."""
     import logging
 
-    from orchestration.settings import get_settings
     from streaming.realtime.run import serve
+    from streaming.realtime.settings import StreamSettings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = get_settings()
     updates: dict[str, object] = {}
     if port is not None:
-        updates["stream_http_port"] = port
+        updates["http_port"] = port
     if window_seconds is not None:
-        updates["stream_window_seconds"] = window_seconds
-    serve(settings.model_copy(update=updates))
+        updates["window_seconds"] = window_seconds
+    serve(StreamSettings().model_copy(update=updates), _kafka(None))
 
 
 @app.command()
@@ -231,18 +233,19 @@ def edge(
     """Run the edge collector: authenticated HTTP ingestion, validated and enriched, buffered on disk, into Kafka."""
     import logging
 
-    from orchestration.settings import get_settings
     from streaming.edge.auth import ConfigError
     from streaming.edge.run import serve
+    from streaming.edge.settings import EdgeSettings
+    from streaming.events.event_time import EventTimeSettings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     updates: dict[str, object] = {}
     if port is not None:
-        updates["edge_http_port"] = port
+        updates["http_port"] = port
     if buffer_dir is not None:
-        updates["edge_buffer_dir"] = buffer_dir
+        updates["buffer_dir"] = buffer_dir
     try:
-        serve(get_settings().model_copy(update=updates))
+        serve(EdgeSettings().model_copy(update=updates), _kafka(None), EventTimeSettings())
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -27,9 +27,8 @@ import pyarrow.parquet as pq
 
 from orchestration.lib.bronze.batch import RawRecord
 from orchestration.lib.bronze.ranges import OffsetRange, landed_ranges
-from streaming.realtime import sketches
-from streaming.realtime.view import merge
-from streaming.realtime.windows import HOUR_MS, Aggregate, WindowKey
+from streaming.events import sketches
+from streaming.events.window_records import HOUR_MS, Aggregate, WindowKey, merge
 
 METRICS_PREFIX = "streaming/region_minute"
 QUARANTINE_PREFIX = "streaming/region_minute_quarantine"

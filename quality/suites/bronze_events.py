@@ -14,9 +14,9 @@ from quality.rules import QualityParams, Rule, Severity, Suite, expectations
 
 
 def _schema(p: QualityParams) -> Any:
-    from orchestration.lib.bronze.batch import EVENTS_SCHEMA
+    from streaming.events.lake import events_schema
 
-    return expectations().ExpectTableColumnsToMatchSet(column_set=list(EVENTS_SCHEMA.names), exact_match=True)
+    return expectations().ExpectTableColumnsToMatchSet(column_set=list(events_schema().names), exact_match=True)
 
 
 def _parse_rate(p: QualityParams) -> Any:

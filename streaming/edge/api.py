@@ -72,7 +72,7 @@ def build_app(service: EdgeService) -> Starlette:
             )
         try:
             kind = body_kind(request.headers.get("content-type"))
-            body = await _read_body(request, settings.edge_max_body_bytes)
+            body = await _read_body(request, settings.max_body_bytes)
             outcome = await anyio.to_thread.run_sync(
                 service.accept, body, kind, request.headers.get("content-encoding"), key_name
             )
@@ -83,8 +83,8 @@ def build_app(service: EdgeService) -> Starlette:
             return _error(503, f"not accepted, retry later: {exc}", {"Retry-After": str(BUFFER_FULL_RETRY_SECONDS)})
         if isinstance(outcome, int):
             if outcome == 0:
-                return _error(429, f"one request may not exceed the key's whole rate ({settings.edge_rate_limit})")
-            return _error(429, f"key {key_name!r} is over {settings.edge_rate_limit}", {"Retry-After": str(outcome)})
+                return _error(429, f"one request may not exceed the key's whole rate ({settings.rate_limit})")
+            return _error(429, f"key {key_name!r} is over {settings.rate_limit}", {"Retry-After": str(outcome)})
         accepted = len(outcome.records)
         status = 200 if not outcome.rejected else (207 if accepted else 422)
         return JSONResponse(

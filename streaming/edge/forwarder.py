@@ -18,10 +18,12 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
-from orchestration.settings import Settings
 from streaming.edge.buffer import Batch, DiskBuffer
 from streaming.edge.metrics import EdgeMetrics
-from streaming.kafka.produce import CachingPartitioner, producer_for
+from streaming.edge.settings import EdgeSettings
+from streaming.kafka import clients
+from streaming.kafka.produce import CachingPartitioner
+from streaming.kafka.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +33,13 @@ class ForwardError(Exception):
 
 
 class Forwarder:
-    def __init__(self, buffer: DiskBuffer, settings: Settings, metrics: EdgeMetrics) -> None:
+    def __init__(self, buffer: DiskBuffer, settings: EdgeSettings, kafka: KafkaSettings, metrics: EdgeMetrics) -> None:
         self.buffer = buffer
         self.settings = settings
+        self.kafka = kafka
         self.metrics = metrics
-        self.topic = settings.events_topic
-        self.timeout_s = settings.edge_kafka_timeout_seconds
+        self.topic = kafka.events_topic
+        self.timeout_s = settings.kafka_timeout_seconds
         self._producer: KafkaProducer | None = None
         self._partitioner = CachingPartitioner()  # survives producer re-creation after failures
         self._stopping = threading.Event()
@@ -59,7 +62,7 @@ class Forwarder:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            batch = self.buffer.read(self.settings.edge_forward_batch_records, timeout_s=0.2)
+            batch = self.buffer.read(self.settings.forward_batch_records, timeout_s=0.2)
             if batch is None:
                 self.lag_seconds = 0.0
                 self._observe()
@@ -79,7 +82,7 @@ class Forwarder:
     def _deliver(self, batch: Batch) -> bool:
         retrying = Retrying(
             retry=retry_if_exception_type((ForwardError, KafkaError)),
-            wait=wait_random_exponential(multiplier=0.2, max=self.settings.edge_backoff_max_seconds),
+            wait=wait_random_exponential(multiplier=0.2, max=self.settings.backoff_max_seconds),
             stop=lambda _: self._stopping.is_set(),
             sleep=self._pause,
             before_sleep=self._failed,
@@ -127,8 +130,8 @@ class Forwarder:
 
     def _send(self, batch: Batch) -> None:
         if self._producer is None:
-            self._producer = producer_for(
-                self.settings.kafka_bootstrap_servers,
+            self._producer = clients.producer(
+                self.kafka,
                 linger_ms=5,
                 max_block_ms=int(self.timeout_s * 1000),
                 bootstrap_timeout_ms=int(self.timeout_s * 1000),  # default 30 s: a dead Kafka looked healthy
@@ -136,7 +139,6 @@ class Forwarder:
                 delivery_timeout_ms=int(self.timeout_s * 2000),
                 reconnect_backoff_max_ms=1000,
                 partitioner=self._partitioner,
-                **self.settings.kafka_client_config(),
             )
         futures: list[Any] = [self._producer.send(self.topic, key=key, value=value) for key, value in batch.records]
         try:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import orjson
 
 from streaming.events.contract import Accepted, Rejected, validate_event
+from streaming.events.event_time import EventTimeRules
 
 BodyKind = Literal["json", "ndjson"]
 CONTENT_TYPES: dict[str, BodyKind] = {
@@ -166,12 +167,26 @@ def enrich(accepted: Accepted, received_at: str, edge_id: str, edge_region: str)
     return event["user_id"].encode(), orjson.dumps(event)
 
 
-def take(items: list[Any], limits: Limits, edge_id: str, edge_region: str, now: datetime | None = None) -> Intake:
-    """Validate and enrich every item; the rejected ones keep their index for the response."""
-    received_at = utc_text(now or datetime.now(UTC))
+def take(
+    items: list[Any],
+    limits: Limits,
+    edge_id: str,
+    edge_region: str,
+    now: datetime | None = None,
+    rules: EventTimeRules | None = None,
+) -> Intake:
+    """Validate and enrich every item; the rejected ones keep their index for the response.
+
+    With ``rules``, an event no daily partition will read (too far ahead of ``now``, or before the
+    first partition) is rejected here, where the client still hears why, instead of vanishing later.
+    """
+    moment = now or datetime.now(UTC)
+    received_at = utc_text(moment)
     intake = Intake(total=len(items))
     for index, item in enumerate(items):
         outcome = item if isinstance(item, Rejected) else check_shape(item, limits) or validate_event(item)
+        if isinstance(outcome, Accepted) and rules is not None and outcome.occurred_at is not None:
+            outcome = rules.check(outcome.occurred_at, moment) or outcome
         if isinstance(outcome, Accepted):
             intake.records.append(enrich(outcome, received_at, edge_id, edge_region))
         else:

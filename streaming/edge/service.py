@@ -7,12 +7,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestration.settings import Settings
 from streaming.edge.auth import ApiKeys, ConfigError, RateLimits
 from streaming.edge.buffer import BufferFull, DiskBuffer
 from streaming.edge.forwarder import Forwarder
 from streaming.edge.intake import BodyKind, Intake, Limits, decompress, parse_items, take
 from streaming.edge.metrics import EdgeMetrics
+from streaming.edge.settings import EdgeSettings
+from streaming.events.event_time import EventTimeSettings
+from streaming.kafka.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 FULL_RATIO = 0.9  # /readyz answers 503 above this share of the buffer, or after a refusal until space frees
@@ -26,36 +28,39 @@ class Health:
 
 
 class EdgeService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: EdgeSettings, kafka: KafkaSettings, event_time: EventTimeSettings | None = None
+    ) -> None:
         self.settings = settings
-        self.keys = ApiKeys.parse(settings.edge_api_keys)
+        self.rules = (event_time or EventTimeSettings()).rules()
+        self.keys = ApiKeys.parse(settings.api_keys)
         if not self.keys.by_hash:
             raise ConfigError("no API keys: set MERIDIAN_EDGE_API_KEYS (mint one with `meridian edge-key`)")
-        self.rate = RateLimits(settings.edge_rate_limit)
+        self.rate = RateLimits(settings.rate_limit)
         self.limits = Limits(
-            max_decompressed_bytes=settings.edge_max_decompressed_bytes,
-            max_events=settings.edge_max_events_per_request,
-            max_field_chars=settings.edge_max_field_chars,
-            max_depth=settings.edge_max_depth,
+            max_decompressed_bytes=settings.max_decompressed_bytes,
+            max_events=settings.max_events_per_request,
+            max_field_chars=settings.max_field_chars,
+            max_depth=settings.max_depth,
         )
         self.metrics = EdgeMetrics()
         self.buffer = DiskBuffer(
-            settings.edge_buffer_dir,
-            max_bytes=settings.edge_buffer_max_bytes,
-            segment_bytes=settings.edge_buffer_segment_bytes,
-            fsync=settings.edge_buffer_fsync,
+            settings.buffer_dir,
+            max_bytes=settings.buffer_max_bytes,
+            segment_bytes=settings.buffer_segment_bytes,
+            fsync=settings.buffer_fsync,
         )
         found = self.buffer.recovery
         self.metrics.truncations.inc(len(found.truncations))
         self.metrics.truncated_bytes.inc(found.truncated_bytes)
-        self.forwarder = Forwarder(self.buffer, settings, self.metrics)
+        self.forwarder = Forwarder(self.buffer, settings, kafka, self.metrics)
         self._full_at_bytes: int | None = None  # buffer size when a request was last refused for space
         self._stopping = threading.Event()
         self._syncer = threading.Thread(target=self._sync_every_interval, name="edge-fsync", daemon=True)
 
     def start(self) -> None:
         self.forwarder.start()
-        if self.settings.edge_buffer_fsync == "interval":
+        if self.settings.buffer_fsync == "interval":
             self._syncer.start()
 
     def stop(self) -> None:
@@ -64,7 +69,7 @@ class EdgeService:
         self.buffer.close()
 
     def _sync_every_interval(self) -> None:
-        while not self._stopping.wait(self.settings.edge_buffer_fsync_interval_ms / 1000):
+        while not self._stopping.wait(self.settings.buffer_fsync_interval_ms / 1000):
             self.buffer.sync()
 
     def accept(self, body: bytes, kind: BodyKind, encoding: str | None, key_name: str) -> Intake | int:
@@ -76,7 +81,7 @@ class EdgeService:
         allowed, retry_after = self.rate.allow(key_name, len(items))
         if not allowed:
             return retry_after
-        intake = take(items, self.limits, self.settings.edge_id, self.settings.edge_region)
+        intake = take(items, self.limits, self.settings.id, self.settings.region, rules=self.rules)
         if intake.records:
             try:
                 self.buffer.append_durable(intake.records)
@@ -90,7 +95,7 @@ class EdgeService:
 
     def health(self) -> Health:
         records, size = self.buffer.pending()
-        extra = {"buffered_records": records, "buffered_bytes": size, "edge_id": self.settings.edge_id}
+        extra = {"buffered_records": records, "buffered_bytes": size, "edge_id": self.settings.id}
         total = self.buffer.total_bytes
         if self._full_at_bytes is not None and total < self._full_at_bytes:
             self._full_at_bytes = None  # forwarding has freed space since the last refusal
@@ -99,6 +104,6 @@ class EdgeService:
             return Health("full", f"the disk buffer is {used:.0%} full; Kafka is not keeping up", extra)
         if self.forwarder.failing_since is not None:
             return Health("degraded", f"buffering on disk: Kafka is failing ({self.forwarder.last_error})", extra)
-        if self.forwarder.lag_seconds > self.settings.edge_degraded_after_seconds:
+        if self.forwarder.lag_seconds > self.settings.degraded_after_seconds:
             return Health("degraded", f"buffering on disk: forwarding {self.forwarder.lag_seconds:.1f}s behind", extra)
         return Health("ready", "forwarding to Kafka", extra)

@@ -4,6 +4,11 @@ Used by ``meridian up`` for the local platform, by the test suite (a broker per 
 free ports) and by the benchmarks. The jars are fetched by ``deploy/local/kafka/pom.xml``
 (``make kafka``); this module only writes config, formats storage, and starts, checks,
 kills and restarts the JVM.
+
+Besides the unauthenticated PLAINTEXT listener, the broker can open a SASL_PLAINTEXT listener
+with SCRAM-SHA-512 so clients can be tested against the authentication production uses. The
+SCRAM credentials go into the metadata log when storage is formatted, so they exist before the
+first client connects and survive restarts.
 """
 
 from __future__ import annotations
@@ -15,14 +20,17 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.settings import REPO_ROOT
-
 log = logging.getLogger(__name__)
 
-DEFAULT_LIBS = REPO_ROOT / ".local" / "kafka" / "libs"
+SCRAM_MECHANISM = "SCRAM-SHA-512"
+_SASL_LISTENER = "SASL_PLAINTEXT"
+# The StorageTool parses ``--add-scram`` as ``MECH=[key=value,...]`` with no escaping: a comma
+# ends the value and double quotes are taken as quoting, so either would store another credential.
+_SCRAM_FORBIDDEN = frozenset(',"')
 
 _LOG4J2 = """\
 status = warn
@@ -43,6 +51,16 @@ class BrokerError(RuntimeError):
     """The broker could not be started or did not become ready."""
 
 
+def default_libs() -> Path:
+    """The jars ``make kafka`` fetched, found from the working directory rather than this file.
+
+    Relative to the working directory so an installed package (not a source checkout) works too;
+    ``MERIDIAN_KAFKA_LIBS`` points elsewhere. Read when a broker is built, never at import.
+    """
+    override = os.environ.get("MERIDIAN_KAFKA_LIBS")
+    return Path(override) if override else Path.cwd() / ".local" / "kafka" / "libs"
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -50,18 +68,39 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_properties(home: Path, port: int, controller_port: int, partitions: int) -> str:
-    """KRaft config for one combined broker+controller bound to loopback only."""
+def server_properties(
+    home: Path, port: int, controller_port: int, partitions: int, sasl_port: int | None = None
+) -> str:
+    """KRaft config for one combined broker+controller bound to loopback only.
+
+    With ``sasl_port``, clients may also connect there with SCRAM-SHA-512; the broker and the
+    controller keep talking PLAINTEXT to each other, so no broker credential is needed.
+    """
+    listeners = [f"PLAINTEXT://127.0.0.1:{port}"]
+    protocols = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
+    sasl: list[str] = []
+    if sasl_port is not None:
+        listeners.append(f"{_SASL_LISTENER}://127.0.0.1:{sasl_port}")
+        protocols.append(f"{_SASL_LISTENER}:SASL_PLAINTEXT")
+        prefix = f"listener.name.{_SASL_LISTENER.lower()}"
+        sasl = [
+            f"sasl.enabled.mechanisms={SCRAM_MECHANISM}",
+            f"{prefix}.sasl.enabled.mechanisms={SCRAM_MECHANISM}",
+            # No user_* options: SCRAM checks clients against the credentials in the metadata log.
+            f"{prefix}.{SCRAM_MECHANISM.lower()}.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        ]
     return "\n".join(
         [
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            f"listeners={','.join([*listeners, f'CONTROLLER://127.0.0.1:{controller_port}'])}",
+            f"advertised.listeners={','.join(listeners)}",
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"listener.security.protocol.map={','.join(protocols)}",
+            *sasl,
             f"log.dirs={home / 'data'}",
             f"num.partitions={partitions}",
             "offsets.topic.replication.factor=1",
@@ -78,19 +117,34 @@ def server_properties(home: Path, port: int, controller_port: int, partitions: i
 
 @dataclass
 class LocalBroker:
-    """One KRaft broker whose data, config and log live under ``home``."""
+    """One KRaft broker whose data, config and log live under ``home``.
+
+    ``scram_users`` (username -> password) opens a SCRAM-SHA-512 listener on ``sasl_port`` for
+    those users. They are written when storage is first formatted: for a ``home`` formatted
+    earlier, the users it was formatted with stay and a changed ``scram_users`` has no effect.
+    """
 
     home: Path
     port: int = field(default_factory=free_port)
     controller_port: int = field(default_factory=free_port)
-    libs: Path = DEFAULT_LIBS
+    libs: Path = field(default_factory=default_libs)
     partitions: int = 6
     heap: str = "768m"
+    scram_users: dict[str, str] = field(default_factory=dict, repr=False)
+    sasl_port: int = field(default_factory=free_port)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        _check_scram_users(self.scram_users)
 
     @property
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def sasl_bootstrap_servers(self) -> str:
+        """The SCRAM-SHA-512 listener; it accepts connections only when ``scram_users`` is set."""
+        return f"127.0.0.1:{self.sasl_port}"
 
     @property
     def log_file(self) -> Path:
@@ -117,18 +171,25 @@ class LocalBroker:
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "log4j2.properties").write_text(_LOG4J2)
         config = self.home / "server.properties"
-        config.write_text(server_properties(self.home, self.port, self.controller_port, self.partitions))
+        sasl_port = self.sasl_port if self.scram_users else None
+        config.write_text(server_properties(self.home, self.port, self.controller_port, self.partitions, sasl_port))
         if (self.home / "data" / "meta.properties").exists():
             return
         cluster_id = uuid.uuid4().hex[:22]
+        scram = [
+            arg
+            for name, password in self.scram_users.items()
+            for arg in ("--add-scram", f"{SCRAM_MECHANISM}=[name={name},password={password}]")
+        ]
         result = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), *scram),
             capture_output=True,
             text=True,
             check=False,
         )
         if result.returncode != 0:
-            raise BrokerError(f"formatting Kafka storage failed: {result.stdout}{result.stderr}")
+            output = _redact(f"{result.stdout}{result.stderr}", self.scram_users.values())
+            raise BrokerError(f"formatting Kafka storage failed: {output}")
 
     def start(self, timeout_s: float = 60.0) -> LocalBroker:
         self.prepare()
@@ -141,6 +202,8 @@ class LocalBroker:
             )
         self.wait_ready(timeout_s)
         log.info("Kafka broker ready on %s (pid %s)", self.bootstrap_servers, self._proc.pid)
+        if self.scram_users:
+            log.info("Kafka %s listener on %s", SCRAM_MECHANISM, self.sasl_bootstrap_servers)
         return self
 
     @property
@@ -198,3 +261,21 @@ class LocalBroker:
     def restart(self, timeout_s: float = 90.0) -> None:
         self.kill()
         self.start(timeout_s)
+
+
+def _check_scram_users(users: Mapping[str, str]) -> None:
+    """Refuse what the StorageTool would misparse, before a JVM is started for nothing."""
+    for name, password in users.items():
+        for what, value in (("username", name), ("password", password)):
+            if not value or _SCRAM_FORBIDDEN.intersection(value):
+                raise ValueError(
+                    f"the SCRAM {what} of user {name!r} must be non-empty and contain no comma or double quote; "
+                    "choose another one"
+                )
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    """The StorageTool echoes a credential it cannot parse; keep passwords out of errors and logs."""
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text

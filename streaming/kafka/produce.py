@@ -13,22 +13,6 @@ from kafka.partitioner.abc import Partitioner
 from kafka.partitioner.default import DefaultPartitioner
 
 
-def producer_for(bootstrap: str, **overrides: object) -> KafkaProducer:
-    """acks=all + idempotence: an acknowledged record is on the log once, even across retries."""
-    config: dict[str, object] = {
-        "bootstrap_servers": bootstrap,
-        "acks": "all",
-        "enable_idempotence": True,
-        "linger_ms": 10,
-        "batch_size": 256 * 1024,
-        "max_in_flight_requests_per_connection": 5,
-        "delivery_timeout_ms": 120_000,
-        "request_timeout_ms": 15_000,
-    }
-    config.update(overrides)
-    return KafkaProducer(**config)
-
-
 class CachingPartitioner(Partitioner):
     """Kafka's default key partitioning (murmur2, as the Java client), remembered per key.
 

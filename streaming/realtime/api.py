@@ -1,8 +1,8 @@
 """The service's HTTP API: live windows as JSON, Prometheus metrics, liveness and readiness.
 
 Starlette (already in the lock through Dagster's webserver) served by uvicorn in a thread beside
-the Kafka loop; handlers read the service's state under its lock, so a response is consistent
-with whole batches, never half of one.
+the Kafka loop; handlers read the service's view (``StreamService.view``), a copy taken under its
+lock, so a response is consistent with whole batches, never half of one.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from streaming.events.contract import REGIONS
-from streaming.realtime.view import merge
 
 if TYPE_CHECKING:
     from streaming.realtime.service import StreamService
@@ -57,33 +56,7 @@ def build_app(service: StreamService) -> Starlette:
                 return _error(
                     400, f"this service computes {service.window_ms // 1000}s windows, not {window_ms / 1000:g}s"
                 )
-        with service.lock:
-            open_parts = [
-                (k, o.state.partition, a)
-                for o in service.owned.values()
-                for k, a in o.state.windows.items()
-                if region is None or k.region == region
-            ]
-            closed_parts = [
-                (c.key, c.partition, c.aggregate)
-                for o in service.owned.values()
-                for c in o.recent
-                if region is None or c.key.region == region
-            ]
-            partitions = sorted(service.owned)
-            windows = [w.to_json(closed=True) for w in merge(closed_parts, service.window_ms)]
-            windows += [w.to_json(closed=False) for w in merge(open_parts, service.window_ms)]
-            late = sum(o.state.late for o in service.owned.values())
-        windows.sort(key=lambda w: (w["window_start"], w["region"], w["event_type"]))
-        return JSONResponse(
-            {
-                "window_seconds": service.window_ms / 1000,
-                "allowed_lateness_seconds": service.lateness_ms / 1000,
-                "partitions": partitions,
-                "late_events": late,
-                "windows": windows,
-            }
-        )
+        return JSONResponse(service.view(region).to_json())
 
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -98,7 +71,7 @@ def build_app(service: StreamService) -> Starlette:
         ready, why = service.ready()
         if not ready:
             return _error(503, why)
-        return JSONResponse({"status": "ready", "partitions": sorted(service.owned)})
+        return JSONResponse({"status": "ready", "partitions": service.partitions()})
 
     return Starlette(
         routes=[

@@ -9,21 +9,22 @@ from types import FrameType
 
 import uvicorn
 
-from orchestration.settings import Settings
+from streaming.kafka.settings import KafkaSettings
 from streaming.realtime.api import build_app
 from streaming.realtime.service import StreamService
+from streaming.realtime.settings import StreamSettings
 
 log = logging.getLogger(__name__)
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: StreamSettings, kafka: KafkaSettings) -> None:
     """Until SIGTERM/SIGINT; on those, leave the group with every partition checkpointed."""
-    service = StreamService(settings)
+    service = StreamService(settings, kafka)
     server = uvicorn.Server(
         uvicorn.Config(
             build_app(service),
-            host=settings.stream_http_host,
-            port=settings.stream_http_port,
+            host=settings.http_host,
+            port=settings.http_port,
             log_level="warning",
             access_log=False,
         )
@@ -37,7 +38,7 @@ def serve(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("serving http://%s:%s/v1/metrics/realtime", settings.stream_http_host, settings.stream_http_port)
+    log.info("serving http://%s:%s/v1/metrics/realtime", settings.http_host, settings.http_port)
     try:
         service.run()
     finally:

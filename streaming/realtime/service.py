@@ -15,7 +15,6 @@ a broker restart needs no manual step.
 
 from __future__ import annotations
 
-import csv
 import logging
 import threading
 import time
@@ -24,25 +23,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import ConsumerRebalanceListener, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from orchestration.settings import REPO_ROOT, Settings
-from streaming.kafka.admin import CONSUMER_GROUP_TIMEOUTS, ensure_topic
+from streaming.events.reference import load_fx_rates
+from streaming.events.window_records import ClosedWindow, window_record
+from streaming.kafka import clients
+from streaming.kafka.admin import ensure_topic
+from streaming.kafka.settings import KafkaSettings
 from streaming.realtime.metrics import StreamMetrics
+from streaming.realtime.settings import StreamSettings
 from streaming.realtime.state_store import SnapshotStore
-from streaming.realtime.windows import Batch, ClosedWindow, PartitionWindows, window_record
+from streaming.realtime.view import WindowsView
+from streaming.realtime.windows import Batch, PartitionWindows
 
 log = logging.getLogger(__name__)
-
-FX_RATES_CSV = REPO_ROOT / "dbt_project" / "seeds" / "fx_rates.csv"
-
-
-def load_fx_rates() -> dict[str, float]:
-    """The same rates gold uses (dbt seed ``fx_rates``), so both layers convert revenue alike."""
-    with FX_RATES_CSV.open() as f:
-        return {row["currency"]: float(row["rate_to_usd"]) for row in csv.DictReader(f)}
 
 
 @dataclass
@@ -54,10 +50,12 @@ class Owned:
 class StreamService:
     """Owns the partitions the group gives it; the HTTP API reads through ``lock``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: StreamSettings, kafka: KafkaSettings) -> None:
         self.settings = settings
-        self.window_ms = settings.stream_window_seconds * 1000
-        self.lateness_ms = settings.stream_allowed_lateness_seconds * 1000
+        self.kafka = kafka
+        self.topic = kafka.events_topic
+        self.window_ms = settings.window_seconds * 1000
+        self.lateness_ms = settings.allowed_lateness_seconds * 1000
         self.fx_rates = load_fx_rates()
         self.lock = threading.RLock()
         self.owned: dict[int, Owned] = {}
@@ -70,41 +68,18 @@ class StreamService:
         self._emitted: list[Any] = []
         self._pending: list[tuple[int, PartitionWindows, Batch]] = []  # decoding, in poll order
         self._rebalances: list[tuple[str, list[int]]] = []  # appended by the listener, in order
-        client = settings.kafka_client_config()
-        bootstrap = settings.kafka_bootstrap_servers
-        ensure_topic(bootstrap, settings.stream_metrics_topic, settings.events_topic_partitions, None, client)
-        self.store = SnapshotStore(
-            bootstrap, settings.stream_state_topic, settings.events_topic_partitions, client_config=client
-        )
-        self.producer = KafkaProducer(
-            bootstrap_servers=bootstrap,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=5,
-            delivery_timeout_ms=60_000,
-            request_timeout_ms=15_000,
-            **client,
-        )
-        self.consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=settings.stream_group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            max_poll_records=settings.stream_max_poll_records,
-            fetch_max_bytes=64 * 1024 * 1024,
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-            **CONSUMER_GROUP_TIMEOUTS,
-            **client,
-        )
-        self.consumer.subscribe([settings.events_topic], listener=_Rebalance(self))
+        ensure_topic(kafka, settings.metrics_topic, kafka.events_topic_partitions)
+        self.store = SnapshotStore(kafka, settings.state_topic, kafka.events_topic_partitions)
+        self.producer = clients.producer(kafka, linger_ms=5, delivery_timeout_ms=60_000, batch_size=16 * 1024)
+        self.consumer = clients.group_consumer(kafka, settings.group_id, max_poll_records=settings.max_poll_records)
+        self.consumer.subscribe([self.topic], listener=_Rebalance(self))
 
     # -- partition ownership ---------------------------------------------------------------
 
     def _restore(self, partition: int) -> None:
         snapshot = self.store.load(partition)
         if snapshot is None:
-            tp = TopicPartition(self.settings.events_topic, partition)
+            tp = TopicPartition(self.topic, partition)
             start = self.consumer.beginning_offsets([tp])[tp]
             state = PartitionWindows(partition, self.window_ms, self.lateness_ms, self.fx_rates, start)
         else:
@@ -115,8 +90,8 @@ class StreamService:
                     f"lateness, this service {self.window_ms} and {self.lateness_ms}: use another group id and "
                     "state topic for another window size"
                 )
-        self.consumer.seek(TopicPartition(self.settings.events_topic, partition), state.offset)
-        self.owned[partition] = Owned(state, deque(maxlen=self.settings.stream_closed_windows_kept))
+        self.consumer.seek(TopicPartition(self.topic, partition), state.offset)
+        self.owned[partition] = Owned(state, deque(maxlen=self.settings.closed_windows_kept))
         log.info("partition %s restored at offset %s (%s open windows)", partition, state.offset, len(state.windows))
 
     def _apply_rebalance(self) -> set[int]:
@@ -146,7 +121,7 @@ class StreamService:
 
     def _send(self, key: bytes, value: bytes) -> None:
         """Send to the metrics topic; a failed delivery marks the next checkpoint as impossible."""
-        future = self.producer.send(self.settings.stream_metrics_topic, key=key, value=value)
+        future = self.producer.send(self.settings.metrics_topic, key=key, value=value)
         future.add_errback(lambda _exc: self._failed.set())
         self._emitted.append(future)
 
@@ -207,8 +182,7 @@ class StreamService:
             self.store.save(partition, self.owned[partition].state.snapshot())
         self.store.flush(timeout)
         offsets = {
-            TopicPartition(self.settings.events_topic, p): OffsetAndMetadata(self.owned[p].state.offset, "", -1)
-            for p in partitions
+            TopicPartition(self.topic, p): OffsetAndMetadata(self.owned[p].state.offset, "", -1) for p in partitions
         }
         if offsets:
             try:
@@ -239,19 +213,43 @@ class StreamService:
             if partitions and not self.stopping.is_set():
                 raise RuntimeError("could not restore partition state from Kafka for 10 minutes")
 
+    def view(self, region: str | None = None) -> WindowsView:
+        """A consistent copy of the owned windows (of one region, or all), for the HTTP API."""
+        with self.lock:
+            owned = list(self.owned.values())
+            return WindowsView(
+                window_ms=self.window_ms,
+                lateness_ms=self.lateness_ms,
+                partitions=sorted(self.owned),
+                late_events=sum(o.state.late for o in owned),
+                open=[
+                    (k, o.state.partition, a)
+                    for o in owned
+                    for k, a in o.state.windows.items()
+                    if region is None or k.region == region
+                ],
+                closed=[
+                    (c.key, c.partition, c.aggregate) for o in owned for c in o.recent if region in (None, c.key.region)
+                ],
+            )
+
+    def partitions(self) -> list[int]:
+        with self.lock:
+            return sorted(self.owned)
+
     def ready(self) -> tuple[bool, str]:
         """Ready while checkpoints succeed: each one writes to Kafka, so this is 'Kafka takes our writes'."""
         if not self.last_good_checkpoint:
             return False, "no checkpoint yet: joining the group or restoring state"
         age = time.monotonic() - self.last_good_checkpoint
-        limit = max(3 * self.settings.stream_checkpoint_interval_seconds, 30.0)
+        limit = max(3 * self.settings.checkpoint_interval_seconds, 30.0)
         if age > limit:
             return False, f"no successful checkpoint for {age:.0f}s: Kafka is unreachable or refusing writes"
         return True, "ok"
 
     def run(self, stop_when: Callable[[], bool] | None = None) -> None:
         """Consume until ``stopping`` is set (a signal) or ``stop_when()`` says so (benchmarks)."""
-        interval = self.settings.stream_checkpoint_interval_seconds
+        interval = self.settings.checkpoint_interval_seconds
         next_checkpoint = time.monotonic() + interval
         try:
             while not self.stopping.is_set() and not (stop_when and stop_when()):
@@ -264,7 +262,7 @@ class StreamService:
                     continue
                 self.apply_pending()  # the previous poll's, decoded while this one was fetched
                 self.decode(polled, self._apply_rebalance())
-                self.metrics.observe_lag(self.consumer, self.settings.events_topic, self.owned)
+                self.metrics.observe_lag(self.consumer, self.topic, self.owned)
                 if time.monotonic() >= next_checkpoint or self._failed.is_set():
                     with self.lock:
                         try:

@@ -19,74 +19,19 @@ which deduplicates over the whole day, counts it there.
 
 from __future__ import annotations
 
-import base64
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 from meridian_native import Batch, WindowCore
 
+from streaming.events import sketches
 from streaming.events.contract import SUPPORTED_VERSIONS, Accepted, load_schema, parse_record
-from streaming.realtime import sketches
+from streaming.events.window_records import Aggregate, ClosedWindow, WindowKey, late_record
 
 SNAPSHOT_FORMAT = 1
-HOUR_MS = 3_600_000
-
-
-class WindowKey(NamedTuple):
-    """A tuple (hash and equality in C): the hot path looks windows up by a plain tuple."""
-
-    start_ms: int
-    region: str
-    event_type: str
-
-
-@dataclass(slots=True)
-class Aggregate:
-    """One partition's share of one window."""
-
-    events: int = 0
-    purchases: int = 0
-    errors: int = 0
-    revenue_usd: float = 0.0
-    users: Any = field(default_factory=sketches.new_users)
-    latency: Any = field(default_factory=sketches.new_latency)
-    event_ids: set[str] = field(default_factory=set)
-
-    def to_dict(self, with_ids: bool) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "events": self.events,
-            "purchases": self.purchases,
-            "errors": self.errors,
-            "revenue_usd": self.revenue_usd,
-            "users_hll": base64.b64encode(sketches.users_bytes(self.users)).decode(),
-            "latency_ddsketch": base64.b64encode(sketches.latency_bytes(self.latency)).decode(),
-        }
-        if with_ids:
-            data["event_ids"] = list(self.event_ids)  # order is irrelevant, and sorting ~1M ids stalls the loop
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Aggregate:
-        return cls(
-            events=data["events"],
-            purchases=data["purchases"],
-            errors=data["errors"],
-            revenue_usd=data["revenue_usd"],
-            users=sketches.users_from(base64.b64decode(data["users_hll"])),
-            latency=sketches.latency_from(base64.b64decode(data["latency_ddsketch"])),
-            event_ids=set(data.get("event_ids", ())),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ClosedWindow:
-    key: WindowKey
-    partition: int
-    aggregate: Aggregate
 
 
 def event_time_ms(occurred_at: str) -> int:
@@ -225,20 +170,9 @@ class PartitionWindows:
         needs to know which hours had late events; each tally is a cumulative count keyed by
         (hour, region, partition), so re-emissions overwrite.
         """
-        out = []
-        for hour, region, count in self.core.take_late_changed():
-            key = f"late|{hour}|{region}|{self.partition}".encode()
-            value = orjson.dumps(
-                {
-                    "kind": "late",
-                    "hour_start_ms": hour,
-                    "region": region,
-                    "partition": self.partition,
-                    "late_events": count,
-                }
-            )
-            out.append((key, value))
-        return out
+        return [
+            late_record(hour, region, self.partition, count) for hour, region, count in self.core.take_late_changed()
+        ]
 
     def snapshot(self) -> bytes:
         """Everything needed to continue exactly here, with the offset it is valid at."""
@@ -290,25 +224,3 @@ class PartitionWindows:
                 list(a.event_ids),
             )
         return restored
-
-
-def window_record(closed: ClosedWindow, window_ms: int) -> tuple[bytes, bytes]:
-    """Key and value of one partial window on ``metrics.region_minute.v1``.
-
-    The key names the window and the partition, so a re-emission after a crash overwrites the
-    same record (the topic can be compacted), and partials of other partitions never collide.
-    """
-    k = closed.key
-    key = f"{k.start_ms}|{window_ms}|{k.region}|{k.event_type}|{closed.partition}".encode()
-    value = orjson.dumps(
-        {
-            "kind": "window",
-            "window_start_ms": k.start_ms,
-            "window_ms": window_ms,
-            "region": k.region,
-            "event_type": k.event_type,
-            "partition": closed.partition,
-            **closed.aggregate.to_dict(False),
-        }
-    )
-    return key, value

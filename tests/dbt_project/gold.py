@@ -14,7 +14,8 @@ Query = Callable[[str], list[tuple[Any, ...]]]
 
 GOLD_QUERIES = {
     "fct_events": "select event_id, event_type, occurred_at, event_date, region, user_id, session_id, country, "
-    "device, latency_ms, amount, currency, amount_usd, app_version from gold.fct_events order by event_id",
+    "device, latency_ms, amount, currency, amount_usd, app_version, received_at, edge_id, edge_region "
+    "from gold.fct_events order by event_id",
     "fct_region_hourly_metrics": "select region, event_hour, events, users, purchases, revenue_usd, error_rate, "
     "p95_latency_ms from gold.fct_region_hourly_metrics order by region, event_hour",
     "fct_daily_active_users": "select region, event_date, users from gold.fct_daily_active_users "
@@ -50,6 +51,7 @@ def assert_gold_matches_oracle(actual: dict[str, list[tuple[Any, ...]]], records
         assert close(row[9], want.get("latency_ms")) and close(row[10], want.get("amount"))
         assert row[11] == want.get("currency") and close(row[12], want["amount_usd"]), (row, want)
         assert row[13] == want.get("app_version")
+        assert row[14:17] == (want["received_at"], want.get("edge_id"), want.get("edge_region")), (row, want)
 
     hourly = {(r[0], r[1]): r[2:] for r in actual["fct_region_hourly_metrics"]}
     assert hourly.keys() == expected["fct_region_hourly_metrics"].keys()

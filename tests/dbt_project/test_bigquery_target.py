@@ -17,10 +17,11 @@ from orchestration.definitions import build_definitions
 from orchestration.defs.shared.resources import LakeResource
 from orchestration.lib.bigquery import RawEventsTable, bigquery_client, lake_file_rows, load_bronze, raw_rows
 from orchestration.runner import RunSummary, build_days, run_pending
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
 from tests.dbt_project.gold import assert_gold_matches_oracle, read_gold
-from tests.helpers import produce_and_place
+from tests.dbt_project.provenance import kept_copies_that_were_not_first, through_edges
+from tests.helpers import produce_and_place, updated
 
 pytestmark = pytest.mark.integration
 
@@ -37,35 +38,37 @@ SPEC = TrafficSpec(
 
 
 @pytest.fixture()
-def bq_settings(settings: Settings, bigquery_endpoint: str) -> Settings:
+def bq_settings(settings: PlatformSettings, bigquery_endpoint: str) -> PlatformSettings:
     """The emulator target, in a project of its own so tests never see each other's datasets."""
-    return settings.model_copy(
-        update={
-            "dbt_target": "emulator",
-            "bq_endpoint": bigquery_endpoint,
-            "bq_project": f"meridian-test-{uuid.uuid4().hex[:8]}",
-            "bq_incremental_strategy": "merge",
-            "partitions_start_date": "2026-11-01",
-        }
+    return updated(
+        settings,
+        warehouse={"dbt_target": "emulator"},
+        bigquery={
+            "endpoint": bigquery_endpoint,
+            "project": f"meridian-test-{uuid.uuid4().hex[:8]}",
+            "incremental_strategy": "merge",
+        },
+        event_time={"partitions_start_date": "2026-11-01"},
     )
 
 
-def client_for(settings: Settings) -> Any:
-    return bigquery_client(settings.bq_project, None, settings.bq_endpoint)
+def client_for(settings: PlatformSettings) -> Any:
+    return bigquery_client(settings.bigquery.project, None, settings.bigquery.endpoint)
 
 
-def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+def query(settings: PlatformSettings, sql: str) -> list[tuple[Any, ...]]:
     with client_for(settings) as client:
         return [tuple(row.values()) for row in client.query(sql).result()]
 
 
-def raw_table(settings: Settings, client: Any) -> RawEventsTable:
-    return RawEventsTable(client, f"{settings.bq_project}.{settings.bq_raw_dataset}.events")
+def raw_table(settings: PlatformSettings, client: Any) -> RawEventsTable:
+    return RawEventsTable(client, f"{settings.bigquery.project}.{settings.bigquery.raw_dataset}.events")
 
 
-def test_gold_on_bigquery_matches_an_independent_computation(bq_settings: Settings) -> None:
-    records = list(generate(SPEC))
-    produce_and_place(bq_settings.kafka_bootstrap_servers, bq_settings.events_topic, records)
+def test_gold_on_bigquery_matches_an_independent_computation(bq_settings: PlatformSettings) -> None:
+    records = through_edges(list(generate(SPEC)))
+    assert kept_copies_that_were_not_first(records) > 10  # the data exercises the received_at tie-break
+    produce_and_place(bq_settings.kafka.bootstrap_servers, bq_settings.kafka.events_topic, records)
 
     summary = run_pending(bq_settings)  # bronze -> raw table -> seeds -> silver + gold over every day
 
@@ -83,11 +86,11 @@ def test_gold_on_bigquery_matches_an_independent_computation(bq_settings: Settin
     assert_gold_matches_oracle(read_gold(lambda sql: query(bq_settings, sql)), records)
 
 
-def test_the_raw_table_holds_each_lake_file_once(bq_settings: Settings) -> None:
+def test_the_raw_table_holds_each_lake_file_once(bq_settings: PlatformSettings) -> None:
     records = list(generate(TrafficSpec(count=3_000, seed=5, malformed=0.02)))
-    produce_and_place(bq_settings.kafka_bootstrap_servers, bq_settings.events_topic, records)
-    assert run_pending(bq_settings.model_copy(update={"dbt_target": "local"}), warehouse=False).success
-    storage = LakeResource.from_settings(bq_settings).storage()
+    produce_and_place(bq_settings.kafka.bootstrap_servers, bq_settings.kafka.events_topic, records)
+    assert run_pending(updated(bq_settings, warehouse={"dbt_target": "local"}), warehouse=False).success
+    storage = LakeResource.from_settings(bq_settings.lake).storage()
     files = storage.list("bronze/events/")
     assert len(files) > 2
 
@@ -104,13 +107,13 @@ def test_the_raw_table_holds_each_lake_file_once(bq_settings: Settings) -> None:
     assert sum(per_file.values()) == sum(1 for r in records if r.expected_reason is None)
 
 
-def test_the_coverage_check_fails_when_a_file_is_loaded_twice(bq_settings: Settings) -> None:
+def test_the_coverage_check_fails_when_a_file_is_loaded_twice(bq_settings: PlatformSettings) -> None:
     import dagster as dg
 
     records = list(generate(TrafficSpec(count=1_000, seed=6)))
-    produce_and_place(bq_settings.kafka_bootstrap_servers, bq_settings.events_topic, records)
+    produce_and_place(bq_settings.kafka.bootstrap_servers, bq_settings.kafka.events_topic, records)
     assert run_pending(bq_settings, warehouse=False).success  # bronze_job lands and loads, check passes
-    storage = LakeResource.from_settings(bq_settings).storage()
+    storage = LakeResource.from_settings(bq_settings.lake).storage()
     twice = storage.list("bronze/events/")[0]
     with client_for(bq_settings) as client:
         raw_table(bq_settings, client).append(raw_rows(storage, twice))

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
+import orjson
 import pytest
 
 from orchestration.definitions import build_definitions
 from orchestration.runner import RunSummary, build_days, run_pending
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
 from tests.dbt_project.gold import assert_gold_matches_oracle, read_gold
 from tests.dbt_project.oracle import expected_gold
-from tests.helpers import produce_and_place, query_warehouse
+from tests.dbt_project.provenance import kept_copies_that_were_not_first, through_edges
+from tests.helpers import produce_and_place, query_warehouse, read_layer
 
 pytestmark = pytest.mark.integration
 
@@ -32,25 +35,34 @@ SPEC = TrafficSpec(
 )
 
 
-def gold_tables(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
+def gold_tables(settings: PlatformSettings) -> dict[str, list[tuple[Any, ...]]]:
     return read_gold(lambda sql: query_warehouse(settings, sql))
 
 
-def test_gold_matches_an_independent_computation(settings: Settings) -> None:
-    records = list(generate(SPEC))
-    produce_and_place(settings.kafka_bootstrap_servers, settings.events_topic, records)
+def test_gold_matches_an_independent_computation(settings: PlatformSettings) -> None:
+    records = through_edges(list(generate(SPEC)))
+    assert kept_copies_that_were_not_first(records) > 20  # the data exercises the received_at tie-break
+    produce_and_place(settings.kafka.bootstrap_servers, settings.kafka.events_topic, records)
 
     summary = run_pending(settings)
 
     assert summary.success, summary.render()
     assert summary.built_days is not None
+    # bronze keeps the edge's provenance as sent, text and all
+    bronze = read_layer(settings.lake.root, settings.lake.primary_region, "events", settings.kafka.events_topic)
+    sent = Counter(
+        (e["event_id"], e.get("received_at"), e.get("edge_id"), e.get("edge_region"))
+        for e in (orjson.loads(r.value) for r in records if r.expected_reason is None)
+    )
+    landed = bronze.select(["event_id", "received_at", "edge_id", "edge_region"]).to_pylist()
+    assert Counter(tuple(row.values()) for row in landed) == sent
     assert_gold_matches_oracle(gold_tables(settings), records)
 
 
-def test_days_one_by_one_a_single_run_backfill_and_a_full_refresh_agree(settings: Settings) -> None:
+def test_days_one_by_one_a_single_run_backfill_and_a_full_refresh_agree(settings: PlatformSettings) -> None:
     # two days, no late events (test_late_data covers those): each build is two dbt invocations
-    records = list(generate(replace(SPEC, count=6_000, days=2, late=0.0)))
-    produce_and_place(settings.kafka_bootstrap_servers, settings.events_topic, records)
+    records = through_edges(list(generate(replace(SPEC, count=6_000, days=2, late=0.0))))
+    produce_and_place(settings.kafka.bootstrap_servers, settings.kafka.events_topic, records)
     assert run_pending(settings, warehouse=False).success
     defs = build_definitions(settings)
     summary = RunSummary()

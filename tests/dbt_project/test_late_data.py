@@ -11,7 +11,7 @@ from orchestration.definitions import build_definitions
 from orchestration.defs.warehouse.jobs import ASSET_PARTITION_RANGE_END, ASSET_PARTITION_RANGE_START
 from orchestration.lib.warehouse import lookback_window
 from orchestration.runner import run_pending
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
 from tests.dbt_project.oracle import expected_gold
 from tests.helpers import produce_and_place, query_warehouse
@@ -21,13 +21,13 @@ def test_the_lookback_window_is_the_full_days_before_today() -> None:
     assert lookback_window(date(2026, 11, 10), 3) == (date(2026, 11, 7), date(2026, 11, 9))
 
 
-def daily_users(settings: Settings) -> dict[tuple[str, date], int]:
+def daily_users(settings: PlatformSettings) -> dict[tuple[str, date], int]:
     rows = query_warehouse(settings, "select region, event_date, users from gold.fct_daily_active_users")
     return {(str(r[0]), r[1]): int(r[2]) for r in rows}  # type: ignore[misc]
 
 
 @pytest.mark.integration
-def test_the_scheduled_lookback_run_updates_a_day_when_late_events_arrive(settings: Settings) -> None:
+def test_the_scheduled_lookback_run_updates_a_day_when_late_events_arrive(settings: PlatformSettings) -> None:
     on_time = list(
         generate(
             TrafficSpec(
@@ -35,7 +35,7 @@ def test_the_scheduled_lookback_run_updates_a_day_when_late_events_arrive(settin
             )
         )
     )
-    produce_and_place(settings.kafka_bootstrap_servers, settings.events_topic, on_time)
+    produce_and_place(settings.kafka.bootstrap_servers, settings.kafka.events_topic, on_time)
     assert run_pending(settings).success
     before = daily_users(settings)
 
@@ -53,7 +53,7 @@ def test_the_scheduled_lookback_run_updates_a_day_when_late_events_arrive(settin
             )
         )
     )
-    produce_and_place(settings.kafka_bootstrap_servers, settings.events_topic, late)
+    produce_and_place(settings.kafka.bootstrap_servers, settings.kafka.events_topic, late)
     assert run_pending(settings, warehouse=False).success
 
     defs = build_definitions(settings)

@@ -8,23 +8,23 @@ import orjson
 import pytest
 
 from orchestration.runner import run_pending
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
 from tests.helpers import produce_and_place, read_layer
 
 pytestmark = pytest.mark.integration
 
 
-def test_100k_generated_events_land_exactly_once_with_malformed_ones_quarantined(settings: Settings) -> None:
+def test_100k_generated_events_land_exactly_once_with_malformed_ones_quarantined(settings: PlatformSettings) -> None:
     records = list(generate(TrafficSpec(count=100_000, seed=11, duplicates=0.03, malformed=0.02, late=0.02)))
-    placed = produce_and_place(settings.kafka_bootstrap_servers, settings.events_topic, records)
+    placed = produce_and_place(settings.kafka.bootstrap_servers, settings.kafka.events_topic, records)
 
     summary = run_pending(settings, warehouse=False)
 
     assert summary.success, summary.render()
     assert summary.failed_checks == []
-    events = read_layer(settings.lake_root, "us", "events", settings.events_topic)
-    quarantine = read_layer(settings.lake_root, "us", "quarantine", settings.events_topic)
+    events = read_layer(settings.lake.root, "us", "events", settings.kafka.events_topic)
+    quarantine = read_layer(settings.lake.root, "us", "quarantine", settings.kafka.events_topic)
     assert events.num_rows + quarantine.num_rows == len(records)
 
     landed = {

@@ -15,19 +15,20 @@ import orjson
 import pytest
 
 from orchestration.runner import run_pending
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
+from streaming.kafka import clients
 from streaming.kafka.admin import ensure_topic
 from streaming.kafka.broker import LocalBroker
-from streaming.kafka.produce import producer_for
-from tests.helpers import produce_and_place, read_layer, settings_env
+from streaming.kafka.settings import KafkaSettings
+from tests.helpers import platform_settings, produce_and_place, read_layer, settings_env
 
 pytestmark = pytest.mark.integration
 
 
-def assert_exactly_once(settings: Settings, expected_records: int) -> None:
-    events = read_layer(settings.lake_root, "us", "events", settings.events_topic)
-    quarantine = read_layer(settings.lake_root, "us", "quarantine", settings.events_topic)
+def assert_exactly_once(settings: PlatformSettings, expected_records: int) -> None:
+    events = read_layer(settings.lake.root, "us", "events", settings.kafka.events_topic)
+    quarantine = read_layer(settings.lake.root, "us", "quarantine", settings.kafka.events_topic)
     positions = list(
         zip(
             events["kafka_partition"].to_pylist() + quarantine["kafka_partition"].to_pylist(),
@@ -39,9 +40,11 @@ def assert_exactly_once(settings: Settings, expected_records: int) -> None:
     assert len(set(positions)) == expected_records, "some Kafka record landed twice"
 
 
-def test_a_run_killed_mid_batch_and_retried_leaves_exactly_once_bronze(settings: Settings, tmp_path: Path) -> None:
+def test_a_run_killed_mid_batch_and_retried_leaves_exactly_once_bronze(
+    settings: PlatformSettings, tmp_path: Path
+) -> None:
     records = list(generate(TrafficSpec(count=60_000, seed=5, malformed=0.01)))
-    produce_and_place(settings.kafka_bootstrap_servers, settings.events_topic, records)
+    produce_and_place(settings.kafka.bootstrap_servers, settings.kafka.events_topic, records)
     env = {
         **os.environ,
         **settings_env(settings),
@@ -55,7 +58,7 @@ def test_a_run_killed_mid_batch_and_retried_leaves_exactly_once_bronze(settings:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    lake = settings.lake_root / "us" / "bronze" / "events"
+    lake = settings.lake.root / "us" / "bronze" / "events"
     deadline = time.monotonic() + 180
     try:
         while time.monotonic() < deadline and proc.poll() is None:
@@ -82,7 +85,9 @@ def _send_during_broker_crash(broker: LocalBroker, topic: str, records: list[byt
     """Send records in a bounded loop while the broker is killed -9 and restarted; return acks per value."""
     acked: Counter[bytes] = Counter()
     lock = threading.Lock()
-    producer = producer_for(broker.bootstrap_servers, retries=2_147_483_647, delivery_timeout_ms=120_000)
+    producer = clients.producer(
+        KafkaSettings(bootstrap_servers=broker.bootstrap_servers), retries=2_147_483_647, delivery_timeout_ms=120_000
+    )
 
     def ack(value: bytes):  # type: ignore[no-untyped-def]
         def _ok(_meta: object) -> None:
@@ -112,25 +117,21 @@ def test_a_broker_killed_mid_stream_loses_no_acknowledged_record(
     broker = LocalBroker(home=tmp_path / "kafka", partitions=3)
     broker.start(timeout_s=120)
     try:
-        ensure_topic(broker.bootstrap_servers, "crash.events.v1", 3)
         monkeypatch.delenv("DAGSTER_HOME", raising=False)
-        settings = Settings(
-            kafka_bootstrap_servers=broker.bootstrap_servers,
-            events_topic="crash.events.v1",
-            lake_root=tmp_path / "lake",
-        )
+        settings = platform_settings(broker.bootstrap_servers, "crash.events.v1", tmp_path)
+        ensure_topic(settings.kafka, "crash.events.v1", 3)
         values = [r.value for r in generate(TrafficSpec(count=12_000, seed=9, duplicates=0, malformed=0))]
         half = len(values) // 2
-        acked = _send_during_broker_crash(broker, settings.events_topic, values[:half])
+        acked = _send_during_broker_crash(broker, settings.kafka.events_topic, values[:half])
         # land what is there, then crash the broker again while more traffic flows and land the rest
         assert run_pending(settings, warehouse=False).success
-        acked_more = _send_during_broker_crash(broker, settings.events_topic, values[half:])
+        acked_more = _send_during_broker_crash(broker, settings.kafka.events_topic, values[half:])
         summary = run_pending(settings, warehouse=False)
         assert summary.success, summary.render()
     finally:
         broker.stop()
 
-    events = read_layer(settings.lake_root, "us", "events", settings.events_topic)
+    events = read_layer(settings.lake.root, "us", "events", settings.kafka.events_topic)
     landed = Counter(events["event_id"].to_pylist())
     all_acked = {**acked, **acked_more}
     assert len(all_acked) > 0.9 * len(values), "most records should be acknowledged"

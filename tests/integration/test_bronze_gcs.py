@@ -11,23 +11,23 @@ import pytest
 from orchestration.defs.shared.resources import LakeResource
 from orchestration.lib.lake import GcsLakeStorage
 from orchestration.runner import run_pending
-from orchestration.settings import LakeBackend, Settings
+from orchestration.settings import LakeBackend, PlatformSettings
 from streaming.generator import TrafficSpec, generate
-from tests.helpers import produce_and_place
+from tests.helpers import produce_and_place, updated
 
 pytestmark = pytest.mark.integration
 
 
-def test_bronze_lands_in_the_regional_gcs_bucket(settings: Settings, gcs_endpoint: str) -> None:
+def test_bronze_lands_in_the_regional_gcs_bucket(settings: PlatformSettings, gcs_endpoint: str) -> None:
     prefix = f"lake-{uuid.uuid4().hex[:8]}"
-    settings = settings.model_copy(
-        update={"lake_backend": LakeBackend.GCS, "gcs_bucket_prefix": prefix, "gcs_endpoint": gcs_endpoint}
+    settings = updated(
+        settings, lake={"backend": LakeBackend.GCS, "gcs_bucket_prefix": prefix, "gcs_endpoint": gcs_endpoint}
     )
-    storage = LakeResource.from_settings(settings).storage()
+    storage = LakeResource.from_settings(settings.lake).storage()
     assert isinstance(storage, GcsLakeStorage) and storage.bucket_name == f"{prefix}-us"
     storage._get_bucket().client.create_bucket(storage.bucket_name)
     records = list(generate(TrafficSpec(count=3000, seed=8, malformed=0.02)))
-    produce_and_place(settings.kafka_bootstrap_servers, settings.events_topic, records)
+    produce_and_place(settings.kafka.bootstrap_servers, settings.kafka.events_topic, records)
 
     summary = run_pending(settings, warehouse=False)
 

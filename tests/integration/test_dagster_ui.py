@@ -19,10 +19,10 @@ import httpx
 import pytest
 
 from orchestration.runner import run_pending
-from orchestration.settings import REPO_ROOT, Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
 from streaming.kafka.broker import free_port
-from tests.helpers import produce_and_place, query_warehouse, settings_env
+from tests.helpers import REPO_ROOT, platform_settings, produce_and_place, query_warehouse, settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -43,26 +43,21 @@ query Asset($path: [String!]!) {
 
 
 @pytest.fixture(scope="module")  # --dist loadscope keeps a module on one worker
-def webserver(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+def webserver(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, PlatformSettings]]:
     """A webserver over an instance where bronze, silver and gold have all been materialized."""
     from streaming.kafka.admin import ensure_topic
 
     tmp = tmp_path_factory.mktemp("ui")
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_broker.bootstrap_servers,
-        events_topic="ui.events.v1",
-        lake_root=tmp / "lake",
-        duckdb_path=tmp / "warehouse.duckdb",
-    )
-    ensure_topic(settings.kafka_bootstrap_servers, settings.events_topic, 6)
+    settings = platform_settings(kafka_broker.bootstrap_servers, "ui.events.v1", tmp)
+    ensure_topic(settings.kafka, settings.kafka.events_topic, 6)
     home = tmp / "dagster_home"
     home.mkdir()
     old_home = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
     try:
         produce_and_place(
-            settings.kafka_bootstrap_servers,
-            settings.events_topic,
+            settings.kafka.bootstrap_servers,
+            settings.kafka.events_topic,
             list(generate(TrafficSpec(count=1500, seed=3, malformed=0.03, days=2))),
         )
         assert run_pending(settings).success
@@ -112,7 +107,7 @@ def graphql(base: str, path: list[str]) -> dict[str, Any]:
         return {}
 
 
-def test_bronze_shows_its_blocking_check_and_metadata(webserver: tuple[str, Settings]) -> None:
+def test_bronze_shows_its_blocking_check_and_metadata(webserver: tuple[str, PlatformSettings]) -> None:
     data = graphql(webserver[0], ["bronze", "events"])
     node = data["assetNodes"][0]
     assert node["groupName"] == "bronze"
@@ -129,7 +124,7 @@ def test_bronze_shows_its_blocking_check_and_metadata(webserver: tuple[str, Sett
     assert {"dagster/row_count", "quarantined", "quarantined_by_reason", "ranges", "bytes_written", "files"} <= labels
 
 
-def test_gold_assets_show_dbt_tests_as_passed_checks(webserver: tuple[str, Settings]) -> None:
+def test_gold_assets_show_dbt_tests_as_passed_checks(webserver: tuple[str, PlatformSettings]) -> None:
     data = graphql(webserver[0], ["gold", "fct_events"])
     node = data["assetNodes"][0]
     assert node["groupName"] == "gold"
@@ -153,7 +148,7 @@ def dismiss_welcome(page: Any) -> None:
     skip.first.click()
 
 
-def test_a_person_sees_the_layers_and_a_gold_asset_with_its_checks(webserver: tuple[str, Settings]) -> None:
+def test_a_person_sees_the_layers_and_a_gold_asset_with_its_checks(webserver: tuple[str, PlatformSettings]) -> None:
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"

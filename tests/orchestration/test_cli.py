@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.kafka.admin import end_offsets
 from tests.helpers import settings_env
 
@@ -90,7 +90,7 @@ def test_generate_rejects_a_bad_fraction_with_a_clear_error() -> None:
 
 
 @pytest.mark.integration
-def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: Settings, tmp_path: Path) -> None:
+def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: PlatformSettings, tmp_path: Path) -> None:
     from kafka import KafkaConsumer, TopicPartition
 
     lines = [b'{"not": "an event"}', b"plain garbage {", b"[1,2,3]"]
@@ -104,12 +104,12 @@ def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: Set
     env = {
         **settings_env(settings),
     }
-    sent = meridian("produce", str(file), "--topic", settings.events_topic, env=env)
+    sent = meridian("produce", str(file), "--topic", settings.kafka.events_topic, env=env)
     assert sent.returncode == 0, sent.stderr
     assert "acknowledged 203" in sent.stdout
 
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
-    tps = [TopicPartition(settings.events_topic, p) for p in range(6)]
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+    tps = [TopicPartition(settings.kafka.events_topic, p) for p in range(6)]
     consumer.assign(tps)
     consumer.seek_to_beginning()
     values: list[bytes] = []
@@ -120,7 +120,7 @@ def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: Set
             break
     consumer.close()
     assert sorted(values) == sorted(file.read_bytes().splitlines())
-    assert sum(end_offsets(settings.kafka_bootstrap_servers, settings.events_topic).values()) == 203
+    assert sum(end_offsets(settings.kafka, settings.kafka.events_topic).values()) == 203
 
     landed = meridian("run-once", env=env)
     assert landed.returncode == 0, landed.stdout + landed.stderr

@@ -12,7 +12,8 @@ import yaml
 
 from orchestration.definitions import build_definitions, defs
 from orchestration.defs.bronze.assets import BRONZE_EVENTS
-from orchestration.settings import REPO_ROOT, Settings
+from orchestration.settings import BigQuerySettings, BronzeSettings, PlatformSettings, WarehouseSettings
+from tests.helpers import REPO_ROOT
 
 
 def test_the_code_location_loads_through_the_decorated_entry_point() -> None:
@@ -37,7 +38,7 @@ def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
 
 
 def test_bronze_has_a_blocking_coverage_check_and_a_job_that_retries() -> None:
-    built = build_definitions(Settings(run_max_retries=3))
+    built = build_definitions(PlatformSettings(bronze=BronzeSettings(run_max_retries=3)))
     checks = built.resolve_asset_graph().asset_check_keys
     assert dg.AssetCheckKey(BRONZE_EVENTS, "bronze_events_offset_coverage") in checks
     job = built.resolve_job_def("bronze_job")
@@ -56,8 +57,8 @@ def test_the_local_instance_enables_run_retries_and_serialises_bronze_runs() -> 
 def test_a_bigquery_target_puts_the_raw_table_between_bronze_and_silver() -> None:
     from orchestration.defs.bronze.bigquery import BRONZE_EVENTS_BIGQUERY
 
-    local = build_definitions(Settings()).resolve_asset_graph()
-    bigquery = build_definitions(Settings(dbt_target="prod", bq_project="p")).resolve_asset_graph()
+    local = build_definitions(PlatformSettings()).resolve_asset_graph()
+    bigquery = build_definitions(_bigquery()).resolve_asset_graph()
     stg = dg.AssetKey(["silver", "stg_events"])
 
     assert BRONZE_EVENTS_BIGQUERY not in local.get_all_asset_keys()
@@ -65,5 +66,9 @@ def test_a_bigquery_target_puts_the_raw_table_between_bronze_and_silver() -> Non
     assert bigquery.get(stg).parent_keys == {BRONZE_EVENTS_BIGQUERY}
     assert bigquery.get(BRONZE_EVENTS_BIGQUERY).parent_keys == {BRONZE_EVENTS}
     assert dg.AssetCheckKey(BRONZE_EVENTS_BIGQUERY, "bronze_events_bigquery_matches_lake") in bigquery.asset_check_keys
-    job = build_definitions(Settings(dbt_target="prod")).resolve_job_def("bronze_job")
+    job = build_definitions(_bigquery()).resolve_job_def("bronze_job")
     assert {node.name for node in job.graph.node_defs} >= {"bronze__events", "bronze__events_bigquery"}
+
+
+def _bigquery() -> PlatformSettings:
+    return PlatformSettings(warehouse=WarehouseSettings(dbt_target="prod"), bigquery=BigQuerySettings(project="p"))

@@ -14,14 +14,16 @@ import httpx
 import psutil
 import pytest
 
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.kafka.broker import free_port
 from tests.helpers import settings_env
 
 pytestmark = pytest.mark.integration
 
 
-def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: Settings, tmp_path: Path) -> None:
+def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
+    settings: PlatformSettings, tmp_path: Path
+) -> None:
     port, stream_port, edge_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
@@ -49,7 +51,7 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(settings: 
         stderr=subprocess.STDOUT,
         text=True,
     )
-    lake = settings.lake_root / "us" / "bronze" / "events"
+    lake = settings.lake.root / "us" / "bronze" / "events"
     children: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 240

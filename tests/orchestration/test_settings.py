@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 
 
 def test_plaintext_adds_nothing() -> None:
-    assert Settings().kafka_client_config() == {}
+    assert PlatformSettings().kafka_client_config() == {}
 
 
 def test_sasl_ssl_is_passed_through_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -20,7 +20,7 @@ def test_sasl_ssl_is_passed_through_from_the_environment(monkeypatch: pytest.Mon
     monkeypatch.setenv("MERIDIAN_KAFKA_SASL_USERNAME", "meridian")
     monkeypatch.setenv("MERIDIAN_KAFKA_SASL_PASSWORD", "s3cret")
     monkeypatch.setenv("MERIDIAN_KAFKA_SSL_CAFILE", str(ca))
-    settings = Settings()
+    settings = PlatformSettings()
     assert settings.kafka_client_config() == {
         "security_protocol": "SASL_SSL",
         "sasl_mechanism": "SCRAM-SHA-512",
@@ -34,4 +34,4 @@ def test_sasl_ssl_is_passed_through_from_the_environment(monkeypatch: pytest.Mon
 def test_an_unknown_protocol_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MERIDIAN_KAFKA_SECURITY_PROTOCOL", "KERBEROS")
     with pytest.raises(ValueError, match="security_protocol"):
-        Settings()
+        PlatformSettings()

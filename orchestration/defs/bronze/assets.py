@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.defs.bronze.resources import BronzeResource
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
 from orchestration.lib.bronze.landing import LandedRange, land_range, landed_in
 from orchestration.lib.bronze.ranges import (
@@ -81,7 +82,11 @@ def materialization_metadata(landed: list[LandedRange]) -> dict[str, Any]:
     ),
 )
 def bronze_events(
-    context: dg.AssetExecutionContext, config: BronzeBatchConfig, kafka: KafkaResource, lake: LakeResource
+    context: dg.AssetExecutionContext,
+    config: BronzeBatchConfig,
+    kafka: KafkaResource,
+    lake: LakeResource,
+    bronze: BronzeResource,
 ) -> dg.MaterializeResult:
     """Land the requested offset ranges; each counts as landed only once its file is written."""
     ranges = [OffsetRange(r.partition, r.start, r.end) for r in config.ranges]
@@ -89,10 +94,11 @@ def bronze_events(
         ranges = pending_ranges(kafka, lake, config.max_records_per_range)
     storage = lake.storage()
     consumer = kafka.range_consumer()
+    rules = bronze.rules()
     landed: list[LandedRange] = []
     try:
         for r in ranges:
-            landed.append(land_range(storage, consumer, kafka.events_topic, r, config.timeout_s))
+            landed.append(land_range(storage, consumer, kafka.events_topic, r, config.timeout_s, rules=rules))
             context.log.info(
                 f"landed {kafka.events_topic} {r}: {landed[-1].valid} valid, {landed[-1].quarantined} quarantined"
             )

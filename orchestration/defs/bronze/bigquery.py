@@ -17,7 +17,7 @@ from dagster_gcp import BigQueryResource
 from orchestration.defs.bronze.assets import BRONZE_EVENTS
 from orchestration.defs.shared.resources import LakeResource
 from orchestration.lib.bigquery import RawEventsTable, bigquery_client, lake_file_rows, load_bronze
-from orchestration.settings import Settings
+from orchestration.settings import BigQuerySettings
 
 BRONZE_EVENTS_BIGQUERY = dg.AssetKey(["bronze", "events_bigquery"])
 
@@ -44,12 +44,12 @@ class MeridianBigQueryResource(BigQueryResource):
         return f"{self.project}.{self.raw_dataset}.{name}"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "MeridianBigQueryResource":
+    def from_settings(cls, bigquery: BigQuerySettings) -> "MeridianBigQueryResource":
         return cls(
-            project=settings.bq_project,
-            location=settings.bq_location,
-            api_endpoint=settings.bq_endpoint,
-            raw_dataset=settings.bq_raw_dataset,
+            project=bigquery.project,
+            location=bigquery.location,
+            api_endpoint=bigquery.endpoint,
+            raw_dataset=bigquery.raw_dataset,
         )
 
 

@@ -1,37 +1,90 @@
 """Dagster resources shared by every domain: Kafka and the lake.
 
 The lake backend is chosen here and only here (``LakeResource.storage``); assets receive a
-:class:`LakeStorage` and never ask which one it is.
+:class:`LakeStorage` and never ask which one it is. Kafka's clients come from
+:mod:`streaming.kafka.clients` with the deployment's security settings, like every other client.
 """
 
+from __future__ import annotations
+
+import os
 from pathlib import Path
 
 import dagster as dg
 from kafka import KafkaConsumer
+from pydantic import SecretStr
 
-from orchestration.lib.bronze.reader import consumer_for
 from orchestration.lib.lake import GcsLakeStorage, LakeStorage, LocalLakeStorage
-from orchestration.settings import LakeBackend, Settings
+from orchestration.settings import LakeBackend, LakeSettings, PlatformSettings
+from streaming.kafka import clients
 from streaming.kafka.admin import beginning_offsets, end_offsets
+from streaming.kafka.settings import KafkaSettings
 from streaming.kafka.topics import EVENTS_RAW, METRICS_REGION_MINUTE
 
 
+def secret(value: SecretStr | None, env_name: str) -> str | dg.EnvVar | None:
+    """A secret as resource config: a reference to its variable when it came from the environment,
+    so the Dagster UI and run config show the variable's name, never the value."""
+    if value is None:
+        return None
+    if os.environ.get(env_name) == value.get_secret_value():
+        return dg.EnvVar(env_name)
+    return value.get_secret_value()
+
+
 class KafkaResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """Where the event backbone is, and the few calls the lakehouse makes to it."""
+    """Where the event backbone is, how to authenticate, and the few calls the lakehouse makes to it."""
 
     bootstrap_servers: str
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
     events_topic: str = EVENTS_RAW
     stream_metrics_topic: str = METRICS_REGION_MINUTE
     stream_allowed_lateness_seconds: int = 10
 
+    def kafka_settings(self) -> KafkaSettings:
+        return KafkaSettings(
+            bootstrap_servers=self.bootstrap_servers,
+            events_topic=self.events_topic,
+            security_protocol=self.security_protocol,  # type: ignore[arg-type]
+            sasl_mechanism=self.sasl_mechanism,  # type: ignore[arg-type]
+            sasl_username=self.sasl_username,
+            sasl_password=SecretStr(self.sasl_password) if self.sasl_password else None,
+            ssl_cafile=Path(self.ssl_cafile) if self.ssl_cafile else None,
+            ssl_certfile=Path(self.ssl_certfile) if self.ssl_certfile else None,
+            ssl_keyfile=Path(self.ssl_keyfile) if self.ssl_keyfile else None,
+        )
+
     def end_offsets(self, topic: str) -> dict[int, int]:
-        return end_offsets(self.bootstrap_servers, topic)
+        return end_offsets(self.kafka_settings(), topic)
 
     def beginning_offsets(self, topic: str) -> dict[int, int]:
-        return beginning_offsets(self.bootstrap_servers, topic)
+        return beginning_offsets(self.kafka_settings(), topic)
 
     def range_consumer(self) -> KafkaConsumer:
-        return consumer_for(self.bootstrap_servers)
+        return clients.range_consumer(self.kafka_settings())
+
+    @classmethod
+    def from_settings(cls, settings: PlatformSettings) -> KafkaResource:
+        kafka = settings.kafka
+        return cls(
+            bootstrap_servers=kafka.bootstrap_servers,
+            security_protocol=kafka.security_protocol,
+            sasl_mechanism=kafka.sasl_mechanism,
+            sasl_username=kafka.sasl_username,
+            sasl_password=secret(kafka.sasl_password, "MERIDIAN_KAFKA_SASL_PASSWORD"),
+            ssl_cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None,
+            ssl_certfile=str(kafka.ssl_certfile) if kafka.ssl_certfile else None,
+            ssl_keyfile=str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None,
+            events_topic=kafka.events_topic,
+            stream_metrics_topic=settings.stream.metrics_topic,
+            stream_allowed_lateness_seconds=settings.stream.allowed_lateness_seconds,
+        )
 
 
 class LakeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -54,23 +107,17 @@ class LakeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         raise ValueError(f"unknown lake backend {self.backend!r}; use 'local' or 'gcs'")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "LakeResource":
+    def from_settings(cls, lake: LakeSettings) -> LakeResource:
         return cls(
-            backend=settings.lake_backend.value,
-            region=settings.primary_region,
-            root=str(settings.lake_root),
-            gcs_bucket_prefix=settings.gcs_bucket_prefix,
-            gcs_project=settings.gcs_project,
-            gcs_endpoint=settings.gcs_endpoint,
+            backend=lake.backend.value,
+            region=lake.primary_region,
+            root=str(lake.root.absolute()),
+            gcs_bucket_prefix=lake.gcs_bucket_prefix,
+            gcs_project=lake.gcs_project,
+            gcs_endpoint=lake.gcs_endpoint,
         )
 
 
-def shared_resources(settings: Settings) -> tuple[KafkaResource, LakeResource]:
+def shared_resources(settings: PlatformSettings) -> tuple[KafkaResource, LakeResource]:
     """The Kafka and lake resources of a deployment, as the definitions and run-once both use them."""
-    kafka = KafkaResource(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        events_topic=settings.events_topic,
-        stream_metrics_topic=settings.stream_metrics_topic,
-        stream_allowed_lateness_seconds=settings.stream_allowed_lateness_seconds,
-    )
-    return kafka, LakeResource.from_settings(settings)
+    return KafkaResource.from_settings(settings), LakeResource.from_settings(settings.lake)

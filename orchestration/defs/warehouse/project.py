@@ -10,9 +10,8 @@ from typing import Any
 
 from dagster_dbt import DagsterDbtTranslator, DbtProject
 
-from orchestration.settings import REPO_ROOT
-
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# The dbt project sits beside the Python packages in the repository (it is not part of the wheels).
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 LAYER_BY_FOLDER = {"staging": "silver", "intermediate": "silver", "marts": "gold"}
 

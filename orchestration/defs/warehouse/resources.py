@@ -9,7 +9,7 @@ import dagster as dg
 
 from orchestration.lib.frames import arrow_to_frame
 from orchestration.lib.warehouse import row_count_sql
-from orchestration.settings import Settings
+from orchestration.settings import BigQuerySettings, WarehouseSettings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,16 +78,16 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return {relation: int(self.read_frame(row_count_sql(*relation, window)).iat[0, 0]) for relation in relations}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "WarehouseResource":
+    def from_settings(cls, warehouse: WarehouseSettings, bigquery: BigQuerySettings) -> "WarehouseResource":
         return cls(
-            target=settings.dbt_target,
-            duckdb_path=str(settings.duckdb_path),
-            bq_project=settings.bq_project,
-            bq_dataset=settings.bq_dataset,
-            bq_raw_dataset=settings.bq_raw_dataset,
-            bq_location=settings.bq_location,
-            bq_endpoint=settings.bq_endpoint or "",
-            bq_incremental_strategy=settings.bq_incremental_strategy,
+            target=warehouse.dbt_target,
+            duckdb_path=str(warehouse.duckdb_path.absolute()),
+            bq_project=bigquery.project,
+            bq_dataset=bigquery.dataset,
+            bq_raw_dataset=bigquery.raw_dataset,
+            bq_location=bigquery.location,
+            bq_endpoint=bigquery.endpoint or "",
+            bq_incremental_strategy=bigquery.incremental_strategy,
         )
 
     @contextlib.contextmanager

@@ -18,6 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from streaming.events.contract import Accepted, Rejected, parse_record
+from streaming.events.event_time import EventTimeRules
+from streaming.events.lake import event_fields, events_schema, quarantine_schema
 
 
 class RawRecord(NamedTuple):
@@ -27,41 +29,9 @@ class RawRecord(NamedTuple):
     value: bytes | None
 
 
-EVENT_FIELDS: dict[str, pa.DataType] = {
-    "event_id": pa.string(),
-    "event_type": pa.string(),
-    "occurred_at": pa.string(),
-    "region": pa.string(),
-    "user_id": pa.string(),
-    "session_id": pa.string(),
-    "country": pa.string(),
-    "device": pa.string(),
-    "latency_ms": pa.float64(),
-    "amount": pa.float64(),
-    "currency": pa.string(),
-    "schema_version": pa.int32(),
-    "app_version": pa.string(),
-}
-_KAFKA_FIELDS = [
-    pa.field("kafka_topic", pa.string(), nullable=False),
-    pa.field("kafka_partition", pa.int32(), nullable=False),
-    pa.field("kafka_offset", pa.int64(), nullable=False),
-    pa.field("kafka_timestamp", pa.timestamp("ms", tz="UTC")),
-]
-EVENTS_SCHEMA = pa.schema(
-    [pa.field(name, dtype) for name, dtype in EVENT_FIELDS.items()]
-    + _KAFKA_FIELDS
-    + [pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False)]
-)
-QUARANTINE_SCHEMA = pa.schema(
-    _KAFKA_FIELDS
-    + [
-        pa.field("raw_value", pa.binary()),
-        pa.field("reason", pa.string(), nullable=False),
-        pa.field("detail", pa.string()),
-        pa.field("quarantined_at", pa.timestamp("us", tz="UTC"), nullable=False),
-    ]
-)
+EVENTS_SCHEMA = events_schema()
+QUARANTINE_SCHEMA = quarantine_schema()
+EVENT_FIELDS = event_fields()
 
 
 @dataclass
@@ -79,13 +49,23 @@ class Batch:
         return self.quarantine.num_rows
 
 
-def build_batch(topic: str, records: Iterable[RawRecord], now: datetime | None = None) -> Batch:
-    """Validate every record; valid ones become bronze rows, the rest quarantine rows."""
+def build_batch(
+    topic: str, records: Iterable[RawRecord], now: datetime | None = None, rules: EventTimeRules | None = None
+) -> Batch:
+    """Validate every record; valid ones become bronze rows, the rest quarantine rows.
+
+    With ``rules``, an event whose time no daily partition will read is quarantined too. Its "now" is
+    the record's Kafka timestamp, not the clock: landing the range again classifies it the same way.
+    """
     ingested_at = now or datetime.now(UTC)
     good: list[tuple[RawRecord, dict[str, Any]]] = []
     bad: list[tuple[RawRecord, Rejected]] = []
     for rec in records:
         outcome = parse_record(rec.value)
+        if isinstance(outcome, Accepted) and rules is not None and outcome.occurred_at is not None:
+            misplaced = rules.check(outcome.occurred_at, _record_time(rec, ingested_at))
+            if misplaced is not None:
+                outcome = misplaced
         if isinstance(outcome, Accepted):
             good.append((rec, outcome.event))
         else:
@@ -103,6 +83,12 @@ def build_batch(topic: str, records: Iterable[RawRecord], now: datetime | None =
     }
     quarantine = _table(QUARANTINE_SCHEMA, quarantine_cols, topic, "quarantined_at", ingested_at)
     return Batch(events, quarantine, Counter(o.reason for _, o in bad))
+
+
+def _record_time(rec: RawRecord, fallback: datetime) -> datetime:
+    if rec.timestamp_ms is None or rec.timestamp_ms < 0:
+        return fallback
+    return datetime.fromtimestamp(rec.timestamp_ms / 1000, UTC)
 
 
 def _kafka_columns(records: list[RawRecord]) -> dict[str, list[Any]]:

@@ -25,6 +25,7 @@ from orchestration.lib.bronze.ranges import (
 )
 from orchestration.lib.bronze.reader import read_range
 from orchestration.lib.lake import LakeStorage
+from streaming.events.event_time import EventTimeRules
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +74,10 @@ def land_range(
     timeout_s: float,
     now: datetime | None = None,
     on_progress: Callable[[int], None] | None = None,
+    rules: EventTimeRules | None = None,
 ) -> LandedRange:
     check_no_conflict(storage, topic, r)
-    batch = build_batch(topic, read_range(consumer, topic, r, timeout_s, on_progress), now)
+    batch = build_batch(topic, read_range(consumer, topic, r, timeout_s, on_progress), now, rules)
     q_bytes = 0
     q_uri = None
     if batch.quarantined:

@@ -15,19 +15,6 @@ class RangeReadError(RuntimeError):
     """The range could not be read whole; nothing is written for it."""
 
 
-def consumer_for(bootstrap: str) -> KafkaConsumer:
-    return KafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="none",  # a range no longer retained must fail, not silently skip
-        isolation_level="read_committed",
-        max_partition_fetch_bytes=8 * 1024 * 1024,
-        fetch_max_bytes=64 * 1024 * 1024,
-        max_poll_records=5000,
-    )
-
-
 def read_range(
     consumer: KafkaConsumer,
     topic: str,

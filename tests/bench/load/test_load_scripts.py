@@ -10,15 +10,16 @@ from pathlib import Path
 import orjson
 import pytest
 
-from orchestration.settings import REPO_ROOT, Settings
+from orchestration.settings import PlatformSettings
 from streaming.events.contract import Accepted, validate_event
+from tests.helpers import REPO_ROOT
 from tests.streaming.edge.edge_helpers import KEY, InProcessEdge, edge_settings, metric
 
 pytestmark = pytest.mark.integration
 LOAD = REPO_ROOT / "bench" / "load"
 
 
-def test_the_locust_file_drives_a_real_edge_without_failures(settings: Settings, tmp_path: Path) -> None:
+def test_the_locust_file_drives_a_real_edge_without_failures(settings: PlatformSettings, tmp_path: Path) -> None:
     edge = InProcessEdge(edge_settings(settings, tmp_path / "buffer"))
     try:
         locust = Path(sys.executable).parent / "locust"

@@ -16,29 +16,53 @@ import orjson
 import uvicorn
 from kafka import KafkaConsumer, TopicPartition
 
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.edge.api import build_app
 from streaming.edge.auth import mint_key
 from streaming.edge.service import EdgeService
+from streaming.edge.settings import EdgeSettings
+from streaming.events.event_time import EventTimeSettings
 from streaming.kafka.broker import free_port
-from tests.helpers import kill_group, metric_sum, settings_env, stop_group
+from streaming.kafka.settings import KafkaSettings
+from tests.helpers import kill_group, metric_sum, stop_group
 
 metric = metric_sum  # the edge tests read their /metrics with it
 
 KEY, KEY_ENTRY = mint_key("tests")
 
 
-def edge_settings(settings: Settings, buffer_dir: Path, **overrides: Any) -> Settings:
-    return settings.model_copy(
-        update={
-            "edge_api_keys": [KEY_ENTRY],
-            "edge_buffer_dir": buffer_dir,
-            "edge_http_port": free_port(),
-            "edge_kafka_timeout_seconds": 3.0,
-            "edge_backoff_max_seconds": 1.0,
-            **overrides,
+@dataclass(frozen=True)
+class EdgeConfig:
+    """What an edge process composes: its own settings and Kafka's."""
+
+    edge: EdgeSettings
+    kafka: KafkaSettings
+    event_time: EventTimeSettings = field(default_factory=EventTimeSettings)
+
+    def env(self) -> dict[str, str]:
+        """The environment that makes ``meridian edge`` use these settings."""
+        e = self.edge
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            "MERIDIAN_EVENTS_TOPIC": self.kafka.events_topic,
+            "MERIDIAN_EDGE_API_KEYS": orjson.dumps(e.api_keys).decode(),
+            "MERIDIAN_EDGE_BUFFER_MAX_BYTES": str(e.buffer_max_bytes),
+            "MERIDIAN_EDGE_BUFFER_SEGMENT_BYTES": str(e.buffer_segment_bytes),
+            "MERIDIAN_EDGE_KAFKA_TIMEOUT_SECONDS": str(e.kafka_timeout_seconds),
+            "MERIDIAN_EDGE_BACKOFF_MAX_SECONDS": str(e.backoff_max_seconds),
         }
-    )
+
+
+def edge_settings(settings: PlatformSettings, buffer_dir: Path, **overrides: Any) -> EdgeConfig:
+    fields: dict[str, Any] = {
+        "api_keys": [KEY_ENTRY],
+        "buffer_dir": buffer_dir,
+        "http_port": free_port(),
+        "kafka_timeout_seconds": 3.0,
+        "backoff_max_seconds": 1.0,
+        **overrides,
+    }
+    return EdgeConfig(EdgeSettings(**fields), settings.kafka, settings.event_time)
 
 
 def wait_for(predicate: Any, timeout_s: float, what: str) -> Any:
@@ -55,16 +79,16 @@ def wait_for(predicate: Any, timeout_s: float, what: str) -> Any:
 class InProcessEdge:
     """The edge's app on uvicorn in a thread: for tests that never need to kill the process."""
 
-    settings: Settings
+    settings: EdgeConfig
     service: EdgeService = field(init=False)
     server: uvicorn.Server = field(init=False)
     thread: threading.Thread = field(init=False)
 
     def __post_init__(self) -> None:
-        self.service = EdgeService(self.settings)
+        self.service = EdgeService(self.settings.edge, self.settings.kafka, self.settings.event_time)
         self.service.start()
         config = uvicorn.Config(
-            build_app(self.service), host="127.0.0.1", port=self.settings.edge_http_port, log_level="warning"
+            build_app(self.service), host="127.0.0.1", port=self.settings.edge.http_port, log_level="warning"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -73,7 +97,7 @@ class InProcessEdge:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.settings.edge_http_port}"
+        return f"http://127.0.0.1:{self.settings.edge.http_port}"
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -85,27 +109,19 @@ class InProcessEdge:
 class EdgeProcess:
     """``meridian edge`` as a child process, so a test can kill -9 it."""
 
-    settings: Settings
+    settings: EdgeConfig
     log: Path
     proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.settings.edge_http_port}"
+        return f"http://127.0.0.1:{self.settings.edge.http_port}"
 
     def start(self) -> EdgeProcess:
         s = self.settings
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("MERIDIAN_")},
-            **settings_env(s),
-            "MERIDIAN_EDGE_API_KEYS": orjson.dumps(s.edge_api_keys).decode(),
-            "MERIDIAN_EDGE_BUFFER_MAX_BYTES": str(s.edge_buffer_max_bytes),
-            "MERIDIAN_EDGE_BUFFER_SEGMENT_BYTES": str(s.edge_buffer_segment_bytes),
-            "MERIDIAN_EDGE_KAFKA_TIMEOUT_SECONDS": str(s.edge_kafka_timeout_seconds),
-            "MERIDIAN_EDGE_BACKOFF_MAX_SECONDS": str(s.edge_backoff_max_seconds),
-        }
-        cmd = [sys.executable, "-m", "orchestration.cli.main", "edge", "--port", str(s.edge_http_port)]
-        cmd += ["--buffer-dir", str(s.edge_buffer_dir)]
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("MERIDIAN_")}, **s.env()}
+        cmd = [sys.executable, "-m", "orchestration.cli.main", "edge", "--port", str(s.edge.http_port)]
+        cmd += ["--buffer-dir", str(s.edge.buffer_dir)]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for(self._healthy, 60, f"meridian edge to serve (log {self.log})")

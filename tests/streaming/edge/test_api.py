@@ -12,7 +12,7 @@ import httpx
 import orjson
 import pytest
 
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.edge.auth import ApiKeys, ConfigError, hash_key
 from streaming.edge.client import EdgeClient, PostReport, batches
 from streaming.generator import TrafficSpec, generate
@@ -31,15 +31,15 @@ EVENT = {
 
 
 @pytest.fixture()
-def edge(settings: Settings, tmp_path: Path) -> Iterator[InProcessEdge]:
+def edge(settings: PlatformSettings, tmp_path: Path) -> Iterator[InProcessEdge]:
     running = InProcessEdge(
         edge_settings(
             settings,
             tmp_path / "buffer",
-            edge_max_body_bytes=200_000,
-            edge_max_decompressed_bytes=400_000,
-            edge_max_events_per_request=1000,
-            edge_rate_limit="3000/minute",
+            max_body_bytes=200_000,
+            max_decompressed_bytes=400_000,
+            max_events_per_request=1000,
+            rate_limit="3000/minute",
         )
     )
     yield running
@@ -55,7 +55,9 @@ def post(
     return httpx.post(edge.url + "/v1/events", content=body, headers=sent, timeout=30)
 
 
-def test_accepted_events_reach_kafka_enriched_and_keyed_by_user(edge: InProcessEdge, settings: Settings) -> None:
+def test_accepted_events_reach_kafka_enriched_and_keyed_by_user(
+    edge: InProcessEdge, settings: PlatformSettings
+) -> None:
     generated = list(generate(TrafficSpec(count=1500, seed=11, malformed=0.03)))
     client = EdgeClient(edge.url, KEY, compress=True)
     report = PostReport()
@@ -67,13 +69,13 @@ def test_accepted_events_reach_kafka_enriched_and_keyed_by_user(edge: InProcessE
     assert report.accepted == len(generated) - sum(expected_rejections.values())
     assert {a["rejected"] > 0 for a in answers} == {True}  # each batch had some: 207s
 
-    landed = read_topic(settings.kafka_bootstrap_servers, settings.events_topic, report.accepted)
+    landed = read_topic(settings.kafka.bootstrap_servers, settings.kafka.events_topic, report.accepted)
     assert len(landed) == report.accepted  # Kafka was up: exactly once
     sent_ids = Counter(orjson.loads(r.value)["event_id"] for r in generated if not r.expected_reason)
     assert Counter(event["event_id"] for _, event in landed) == sent_ids
     for key, event in landed:
         assert key == event["user_id"].encode()
-        assert event["edge_id"] == edge.settings.edge_id and event["edge_region"] == edge.settings.edge_region
+        assert event["edge_id"] == edge.settings.edge.id and event["edge_region"] == edge.settings.edge.region
         assert event["occurred_at"].endswith("Z") and event["received_at"].endswith("Z")
 
     text = httpx.get(edge.url + "/metrics").text

@@ -13,10 +13,11 @@ import httpx
 import orjson
 import pytest
 
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.edge.client import EdgeClient, PostReport
 from streaming.generator import TrafficSpec, generate
 from streaming.kafka.broker import LocalBroker, free_port
+from tests.helpers import updated
 from tests.streaming.edge.edge_helpers import (
     KEY,
     EdgeProcess,
@@ -39,13 +40,13 @@ def ids(lines: list[bytes]) -> list[str]:
     return [orjson.loads(line)["event_id"] for line in lines]
 
 
-def dead_kafka(settings: Settings) -> Settings:
-    """Settings whose bootstrap address has nothing listening: Kafka is down from the start."""
-    return settings.model_copy(update={"kafka_bootstrap_servers": f"127.0.0.1:{free_port()}"})
+def dead_kafka(settings: PlatformSettings) -> PlatformSettings:
+    """PlatformSettings whose bootstrap address has nothing listening: Kafka is down from the start."""
+    return updated(settings, kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"})
 
 
 def test_kafka_stopped_for_30s_under_load_loses_no_accepted_event(
-    kafka_broker: LocalBroker, settings: Settings, tmp_path: Path
+    kafka_broker: LocalBroker, settings: PlatformSettings, tmp_path: Path
 ) -> None:
     edge = InProcessEdge(edge_settings(settings, tmp_path / "buffer"))
     lines = events(40_000, seed=21)
@@ -96,7 +97,7 @@ def test_kafka_stopped_for_30s_under_load_loses_no_accepted_event(
     assert metric(text, "meridian_edge_kafka_errors_total") > 0
     landed = Counter(
         event["event_id"]
-        for _, event in read_topic(settings.kafka_bootstrap_servers, settings.events_topic, len(accepted))
+        for _, event in read_topic(settings.kafka.bootstrap_servers, settings.kafka.events_topic, len(accepted))
     )
     assert set(accepted) <= set(landed), f"{len(set(accepted) - set(landed))} accepted events never reached Kafka"
     assert set(landed) <= set(accepted)  # nothing unknown; re-sent batches repeat their event_ids only
@@ -104,7 +105,7 @@ def test_kafka_stopped_for_30s_under_load_loses_no_accepted_event(
 
 
 def test_an_edge_killed_while_buffering_forwards_every_accepted_event_after_restart(
-    settings: Settings, tmp_path: Path
+    settings: PlatformSettings, tmp_path: Path
 ) -> None:
     buffer = tmp_path / "buffer"
     down = EdgeProcess(edge_settings(dead_kafka(settings), buffer), tmp_path / "edge.log").start()
@@ -129,16 +130,16 @@ def test_an_edge_killed_while_buffering_forwards_every_accepted_event_after_rest
 
     back = EdgeProcess(edge_settings(settings, buffer), tmp_path / "edge.log").start()
     try:
-        landed = read_topic(settings.kafka_bootstrap_servers, settings.events_topic, len(lines))
+        landed = read_topic(settings.kafka.bootstrap_servers, settings.kafka.events_topic, len(lines))
         wait_for(lambda: httpx.get(back.url + "/readyz").json()["buffered_records"] == 0, 30, "an empty buffer")
     finally:
         back.stop()
     assert Counter(event["event_id"] for _, event in landed) == Counter(ids(lines))  # all, and once each
 
 
-def test_a_full_buffer_answers_503_and_loses_nothing_it_accepted(settings: Settings, tmp_path: Path) -> None:
+def test_a_full_buffer_answers_503_and_loses_nothing_it_accepted(settings: PlatformSettings, tmp_path: Path) -> None:
     buffer = tmp_path / "buffer"
-    small = {"edge_buffer_max_bytes": 300_000, "edge_buffer_segment_bytes": 64_000}
+    small = {"buffer_max_bytes": 300_000, "buffer_segment_bytes": 64_000}
     edge = InProcessEdge(edge_settings(dead_kafka(settings), buffer, **small))
     lines = events(5000, seed=23)
     accepted: list[str] = []
@@ -158,13 +159,13 @@ def test_a_full_buffer_answers_503_and_loses_nothing_it_accepted(settings: Setti
     edge.stop()
 
     back = InProcessEdge(edge_settings(settings, buffer, **small))
-    landed = read_topic(settings.kafka_bootstrap_servers, settings.events_topic, len(accepted))
+    landed = read_topic(settings.kafka.bootstrap_servers, settings.kafka.events_topic, len(accepted))
     back.stop()
     assert Counter(event["event_id"] for _, event in landed) == Counter(accepted)
 
 
 def test_a_torn_buffer_tail_is_truncated_counted_logged_and_the_rest_forwarded(
-    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    settings: PlatformSettings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     buffer = tmp_path / "buffer"
     edge = InProcessEdge(edge_settings(dead_kafka(settings), buffer))
@@ -180,7 +181,7 @@ def test_a_torn_buffer_tail_is_truncated_counted_logged_and_the_rest_forwarded(
 
     with caplog.at_level(logging.ERROR, logger="streaming.edge.buffer"):
         back = InProcessEdge(edge_settings(settings, buffer))
-    landed = read_topic(settings.kafka_bootstrap_servers, settings.events_topic, len(lines))
+    landed = read_topic(settings.kafka.bootstrap_servers, settings.kafka.events_topic, len(lines))
     text = httpx.get(back.url + "/metrics").text
     back.stop()
     assert metric(text, "meridian_edge_buffer_truncations_total") == 1

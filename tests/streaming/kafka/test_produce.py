@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from streaming.kafka import clients
 from streaming.kafka.broker import LocalBroker
-from streaming.kafka.produce import CachingPartitioner, producer_for
+from streaming.kafka.produce import CachingPartitioner
+from streaming.kafka.settings import KafkaSettings
 
 pytestmark = pytest.mark.integration
 
@@ -15,7 +17,7 @@ def test_cached_partitions_equal_the_default_partitioners(kafka_broker: LocalBro
     partitioner = CachingPartitioner(max_keys=500)  # small: the cache is cleared and refilled on the way
     placements = []
     for config in ({}, {"partitioner": partitioner}):
-        producer = producer_for(kafka_broker.bootstrap_servers, **config)
+        producer = clients.producer(KafkaSettings(bootstrap_servers=kafka_broker.bootstrap_servers), **config)
         futures = [producer.send(topic, key=key, value=b"{}") for key in keys]
         producer.flush(timeout=60)
         placements.append([f.get(timeout=1).partition for f in futures])

@@ -18,11 +18,11 @@ import meridian_native
 import orjson
 import pytest
 
+from streaming.events import sketches
 from streaming.events.contract import Accepted, parse_record
+from streaming.events.reference import load_fx_rates
 from streaming.generator import TrafficSpec, generate
-from streaming.realtime import sketches
 from streaming.realtime import windows as windows_module
-from streaming.realtime.service import load_fx_rates
 from streaming.realtime.windows import PartitionWindows
 
 EVENT = {

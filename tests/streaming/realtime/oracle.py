@@ -15,7 +15,7 @@ from datetime import datetime
 
 import orjson
 
-from orchestration.settings import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 
 @dataclass
@@ -29,7 +29,7 @@ class ExactWindow:
 
 
 def fx_rates() -> dict[str, float]:
-    with (REPO_ROOT / "dbt_project" / "seeds" / "fx_rates.csv").open() as f:
+    with (REPO_ROOT / "streaming" / "events" / "reference" / "fx_rates.csv").open() as f:
         return {r["currency"]: float(r["rate_to_usd"]) for r in csv.DictReader(f)}
 
 

@@ -17,35 +17,36 @@ import httpx
 import orjson
 from kafka import KafkaConsumer, TopicPartition
 
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.events.contract import Accepted, validate_event
+from streaming.events.reference import load_fx_rates
+from streaming.events.window_records import MergedWindow, merge, parse_partial, window_record
 from streaming.generator import GeneratedRecord
+from streaming.kafka import clients
 from streaming.kafka.broker import free_port
-from streaming.kafka.produce import producer_for
-from streaming.realtime.service import load_fx_rates
-from streaming.realtime.view import MergedWindow, merge, parse_partial
-from streaming.realtime.windows import PartitionWindows, window_record
-from tests.helpers import kill_group, metric_sum, produce_and_place, settings_env, stop_group
+from streaming.realtime.windows import PartitionWindows
+from tests.helpers import kill_group, metric_sum, produce_and_place, settings_env, stop_group, updated
 
 WINDOW_MS, LATENESS_MS = 60_000, 10_000
 
 
-def stream_settings(settings: Settings) -> Settings:
+def stream_settings(settings: PlatformSettings) -> PlatformSettings:
     """Topics and a consumer group of the test's own on the shared broker."""
     suffix = uuid.uuid4().hex[:8]
-    return settings.model_copy(
-        update={
-            "stream_group_id": f"stream-{suffix}",
-            "stream_metrics_topic": f"test.metrics.{suffix}",
-            "stream_state_topic": f"test.state.{suffix}",
-            "stream_checkpoint_interval_seconds": 0.5,
-        }
+    return updated(
+        settings,
+        stream={
+            "group_id": f"stream-{suffix}",
+            "metrics_topic": f"test.metrics.{suffix}",
+            "state_topic": f"test.state.{suffix}",
+            "checkpoint_interval_seconds": 0.5,
+        },
     )
 
 
 @dataclass
 class StreamProcess:
-    settings: Settings
+    settings: PlatformSettings
     log: Path
     max_poll_records: int = 5000
     proc: subprocess.Popen[bytes] | None = None
@@ -58,10 +59,10 @@ class StreamProcess:
             **{k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"},
             **settings_env(s),
             "MERIDIAN_EVENTS_TOPIC_PARTITIONS": "6",
-            "MERIDIAN_STREAM_GROUP_ID": s.stream_group_id,
-            "MERIDIAN_STREAM_METRICS_TOPIC": s.stream_metrics_topic,
-            "MERIDIAN_STREAM_STATE_TOPIC": s.stream_state_topic,
-            "MERIDIAN_STREAM_CHECKPOINT_INTERVAL_SECONDS": str(s.stream_checkpoint_interval_seconds),
+            "MERIDIAN_STREAM_GROUP_ID": s.stream.group_id,
+            "MERIDIAN_STREAM_METRICS_TOPIC": s.stream.metrics_topic,
+            "MERIDIAN_STREAM_STATE_TOPIC": s.stream.state_topic,
+            "MERIDIAN_STREAM_CHECKPOINT_INTERVAL_SECONDS": str(s.stream.checkpoint_interval_seconds),
             "MERIDIAN_STREAM_MAX_POLL_RECORDS": str(self.max_poll_records),
             "MERIDIAN_STREAM_HTTP_PORT": str(self.port),
         }
@@ -113,18 +114,20 @@ class StreamProcess:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def place(settings: Settings, records: list[GeneratedRecord]) -> dict[int, list[tuple[bytes, bool]]]:
+def place(settings: PlatformSettings, records: list[GeneratedRecord]) -> dict[int, list[tuple[bytes, bool]]]:
     """Produce ``records``, then each partition's (value, valid) in offset order, for the oracle."""
-    placed = produce_and_place(settings.kafka_bootstrap_servers, settings.events_topic, records)
+    placed = produce_and_place(settings.kafka.bootstrap_servers, settings.kafka.events_topic, records)
     out: dict[int, list[tuple[int, bytes, bool]]] = {}
     for p in placed:
         out.setdefault(p.partition, []).append((p.offset, p.record.value, p.record.expected_reason is None))
     return {part: [(v, ok) for _, v, ok in sorted(rows)] for part, rows in out.items()}
 
 
-def tick(settings: Settings, by_partition: dict[int, list[tuple[bytes, bool]]], at: datetime, partitions: int) -> None:
+def tick(
+    settings: PlatformSettings, by_partition: dict[int, list[tuple[bytes, bool]]], at: datetime, partitions: int
+) -> None:
     """One valid event per partition at ``at``: every partition's watermark moves past the stream's end."""
-    producer = producer_for(settings.kafka_bootstrap_servers)
+    producer = clients.producer(settings.kafka)
     for partition in range(partitions):
         value = orjson.dumps(
             {
@@ -136,7 +139,7 @@ def tick(settings: Settings, by_partition: dict[int, list[tuple[bytes, bool]]], 
                 "schema_version": 1,
             }
         )
-        producer.send(settings.events_topic, value=value, partition=partition).get(timeout=30)
+        producer.send(settings.kafka.events_topic, value=value, partition=partition).get(timeout=30)
         assert isinstance(validate_event(orjson.loads(value)), Accepted)
         by_partition.setdefault(partition, []).append((value, True))
     producer.close()
@@ -146,13 +149,13 @@ def end_of(start: datetime, days: float) -> datetime:
     return start + timedelta(days=days) + timedelta(milliseconds=WINDOW_MS + LATENESS_MS) + timedelta(minutes=2)
 
 
-def read_partials(settings: Settings) -> dict[bytes, bytes]:
+def read_partials(settings: PlatformSettings) -> dict[bytes, bytes]:
     """The latest value of every key on the metrics topic (what compaction converges to)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
     try:
         tps = [
-            TopicPartition(settings.stream_metrics_topic, p)
-            for p in consumer.partitions_for_topic(settings.stream_metrics_topic) or []
+            TopicPartition(settings.stream.metrics_topic, p)
+            for p in consumer.partitions_for_topic(settings.stream.metrics_topic) or []
         ]
         if not tps:
             return {}
@@ -170,7 +173,7 @@ def read_partials(settings: Settings) -> dict[bytes, bytes]:
         consumer.close()
 
 
-def emitted_windows(settings: Settings) -> list[MergedWindow]:
+def emitted_windows(settings: PlatformSettings) -> list[MergedWindow]:
     partials: list[Any] = []
     for value in read_partials(settings).values():
         parsed = parse_partial(value)

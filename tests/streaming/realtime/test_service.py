@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
 from streaming.kafka.admin import ensure_topic
 from streaming.kafka.broker import LocalBroker
+from tests.helpers import platform_settings
 from tests.streaming.realtime.oracle import assert_windows_match, closed_before, expected_windows
 from tests.streaming.realtime.service_helpers import (
     LATENESS_MS,
@@ -48,11 +49,11 @@ def spec(count: int, seed: int, minutes: float) -> TrafficSpec:
     )
 
 
-def wait_until_emitted(service: StreamProcess, settings: Settings, wanted: dict[bytes, bytes]) -> None:
+def wait_until_emitted(service: StreamProcess, settings: PlatformSettings, wanted: dict[bytes, bytes]) -> None:
     service.wait_for("every window to be emitted", lambda: set(wanted) <= set(read_partials(settings)), 120)
 
 
-def test_windows_equal_an_independent_computation_and_are_served(settings: Settings, tmp_path: Path) -> None:
+def test_windows_equal_an_independent_computation_and_are_served(settings: PlatformSettings, tmp_path: Path) -> None:
     s = stream_settings(settings)
     records = list(generate(spec(8_000, 21, 12)))
     by_partition = place(s, records)
@@ -88,7 +89,7 @@ def test_windows_equal_an_independent_computation_and_are_served(settings: Setti
 
 
 def test_killed_mid_stream_and_restarted_emits_what_an_undisturbed_run_emits(
-    settings: Settings, tmp_path: Path
+    settings: PlatformSettings, tmp_path: Path
 ) -> None:
     s = stream_settings(settings)
     by_partition = place(s, list(generate(spec(40_000, 22, 30))))
@@ -110,7 +111,9 @@ def test_killed_mid_stream_and_restarted_emits_what_an_undisturbed_run_emits(
         restarted.stop()
 
 
-def test_the_survivor_of_two_instances_takes_over_with_correct_state(settings: Settings, tmp_path: Path) -> None:
+def test_the_survivor_of_two_instances_takes_over_with_correct_state(
+    settings: PlatformSettings, tmp_path: Path
+) -> None:
     s = stream_settings(settings)
     a = StreamProcess(s, tmp_path / "a.log", max_poll_records=200).start()
     b = StreamProcess(s, tmp_path / "b.log", max_poll_records=200).start()
@@ -136,12 +139,8 @@ def test_a_broker_killed_and_restarted_is_survived_without_a_manual_step(tmp_pat
     broker.start(timeout_s=120)
     service: StreamProcess | None = None
     try:
-        ensure_topic(broker.bootstrap_servers, "crash.stream.v1", 6)
-        s = stream_settings(
-            Settings(
-                kafka_bootstrap_servers=broker.bootstrap_servers, events_topic="crash.stream.v1", lake_root=tmp_path
-            )
-        )
+        s = stream_settings(platform_settings(broker.bootstrap_servers, "crash.stream.v1", tmp_path))
+        ensure_topic(s.kafka, "crash.stream.v1", 6)
         by_partition = place(s, list(generate(spec(20_000, 24, 15))))
         service = StreamProcess(s, tmp_path / "stream.log", max_poll_records=200).start()
         service.wait_for("progress", lambda: service.metric("meridian_stream_checkpoints_total") >= 2)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from streaming.events.reference import load_fx_rates
+from streaming.events.window_records import ClosedWindow, merge
 from streaming.generator import TrafficSpec, generate
-from streaming.realtime.service import load_fx_rates
-from streaming.realtime.view import merge
-from streaming.realtime.windows import ClosedWindow, PartitionWindows, event_time_ms
+from streaming.realtime.windows import PartitionWindows, event_time_ms
 from tests.streaming.realtime.oracle import assert_windows_match, closed_before, expected_windows
 
 WINDOW_MS, LATENESS_MS = 60_000, 10_000

@@ -31,7 +31,10 @@ final as (
         events.amount,
         events.currency,
         cast(events.amount * fx_rates.rate_to_usd as {{ type_money() }}) as amount_usd,
-        events.app_version
+        events.app_version,
+        events.received_at,
+        events.edge_id,
+        events.edge_region
     from events
     left join fx_rates
         on events.currency = fx_rates.currency

@@ -24,6 +24,9 @@ typed as (
         currency,
         cast(schema_version as {{ dbt.type_int() }}) as schema_version,
         app_version,
+        {{ parse_timestamp_utc('received_at', safe=true) }} as received_at,
+        edge_id,
+        edge_region,
         kafka_partition,
         kafka_offset,
         ingested_at
@@ -49,12 +52,16 @@ in_window as (
 
 ranked as (
 
-    -- the earliest ingested copy of an event wins; Kafka position breaks ties deterministically
+    -- the earliest copy of an event wins: when the edge received it, else when bronze ingested it
+    -- (an edge may forward a copy it took first after another one); Kafka position breaks ties
     select
         *,
         row_number() over (
             partition by event_id
-            order by ingested_at, kafka_partition, kafka_offset
+            order by
+                coalesce({{ epoch_microseconds('received_at') }}, {{ epoch_microseconds('ingested_at') }}),
+                kafka_partition,
+                kafka_offset
         ) as copy_number
     from in_window
 
@@ -77,6 +84,9 @@ final as (
         currency,
         schema_version,
         app_version,
+        received_at,
+        edge_id,
+        edge_region,
         kafka_partition,
         kafka_offset,
         ingested_at

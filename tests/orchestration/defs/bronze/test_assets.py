@@ -9,17 +9,17 @@ from orchestration.definitions import build_definitions
 from orchestration.defs.bronze.assets import run_config_for
 from orchestration.lib.bronze.landing import RangeConflictError
 from orchestration.lib.bronze.ranges import OffsetRange
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
 from tests.helpers import produce_and_place, read_layer
 
 pytestmark = pytest.mark.integration
 
 
-def test_a_retried_range_overwrites_its_own_file_and_an_overlapping_one_is_refused(settings: Settings) -> None:
+def test_a_retried_range_overwrites_its_own_file_and_an_overlapping_one_is_refused(settings: PlatformSettings) -> None:
     placed = produce_and_place(
-        settings.kafka_bootstrap_servers,
-        settings.events_topic,
+        settings.kafka.bootstrap_servers,
+        settings.kafka.events_topic,
         list(generate(TrafficSpec(count=600, seed=4, malformed=0.05))),
     )
     partition = placed[0].partition
@@ -30,8 +30,8 @@ def test_a_retried_range_overwrites_its_own_file_and_an_overlapping_one_is_refus
         first = job.execute_in_process(run_config=run_config_for([whole]), instance=instance)
         again = job.execute_in_process(run_config=run_config_for([whole]), instance=instance)
         assert first.success and again.success
-        events = read_layer(settings.lake_root, "us", "events", settings.events_topic)
-        quarantine = read_layer(settings.lake_root, "us", "quarantine", settings.events_topic)
+        events = read_layer(settings.lake.root, "us", "events", settings.kafka.events_topic)
+        quarantine = read_layer(settings.lake.root, "us", "quarantine", settings.kafka.events_topic)
         assert events.num_rows + quarantine.num_rows == count
 
         meta = again.asset_materializations_for_node("bronze__events")[0].metadata
@@ -57,9 +57,9 @@ def test_a_retried_range_overwrites_its_own_file_and_an_overlapping_one_is_refus
         assert failure.cause.cls_name == RangeConflictError.__name__
 
 
-def test_a_materialization_from_the_ui_lands_whatever_is_pending(settings: Settings) -> None:
+def test_a_materialization_from_the_ui_lands_whatever_is_pending(settings: PlatformSettings) -> None:
     produce_and_place(
-        settings.kafka_bootstrap_servers, settings.events_topic, list(generate(TrafficSpec(count=300, seed=6)))
+        settings.kafka.bootstrap_servers, settings.kafka.events_topic, list(generate(TrafficSpec(count=300, seed=6)))
     )
     defs = build_definitions(settings)
     with dg.instance_for_test() as instance:
@@ -72,6 +72,6 @@ def test_a_materialization_from_the_ui_lands_whatever_is_pending(settings: Setti
             "bronze_parse_rate": True,
             "bronze_quarantine_ratio": True,
         }
-    events = read_layer(settings.lake_root, "us", "events", settings.events_topic)
-    quarantine = read_layer(settings.lake_root, "us", "quarantine", settings.events_topic)
+    events = read_layer(settings.lake.root, "us", "events", settings.kafka.events_topic)
+    quarantine = read_layer(settings.lake.root, "us", "quarantine", settings.kafka.events_topic)
     assert events.num_rows + quarantine.num_rows == 300

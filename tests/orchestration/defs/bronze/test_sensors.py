@@ -10,9 +10,9 @@ import pytest
 from orchestration.definitions import build_definitions
 from orchestration.defs.bronze.sensors import advance_cursor, resume_offsets
 from orchestration.lib.bronze.ranges import OffsetRange
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
-from tests.helpers import produce_and_place, read_layer
+from tests.helpers import produce_and_place, read_layer, updated
 
 
 def test_resume_takes_the_furthest_of_cursor_and_lake() -> None:
@@ -35,10 +35,10 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.Run
 
 
 @pytest.mark.integration
-def test_sensor_requests_each_range_once_and_resumes_after_a_restart(settings: Settings) -> None:
-    settings = settings.model_copy(update={"bronze_max_records_per_range": 80})
+def test_sensor_requests_each_range_once_and_resumes_after_a_restart(settings: PlatformSettings) -> None:
+    settings = updated(settings, bronze={"max_records_per_range": 80})
     defs = build_definitions(settings)
-    bootstrap, topic = settings.kafka_bootstrap_servers, settings.events_topic
+    bootstrap, topic = settings.kafka.bootstrap_servers, settings.kafka.events_topic
     produce_and_place(bootstrap, topic, list(generate(TrafficSpec(count=1200, seed=1, malformed=0.02))))
     with dg.instance_for_test() as instance:
         first = _tick(defs, instance, None)
@@ -74,8 +74,8 @@ def test_sensor_requests_each_range_once_and_resumes_after_a_restart(settings: S
         # A lost cursor (sensor reset) resumes from what the lake says landed, not from zero.
         assert isinstance(_tick(defs, instance, None), dg.SkipReason)
 
-    events = read_layer(settings.lake_root, "us", "events", topic)
-    quarantine = read_layer(settings.lake_root, "us", "quarantine", topic)
+    events = read_layer(settings.lake.root, "us", "events", topic)
+    quarantine = read_layer(settings.lake.root, "us", "quarantine", topic)
     positions = list(
         zip(
             events["kafka_partition"].to_pylist() + quarantine["kafka_partition"].to_pylist(),

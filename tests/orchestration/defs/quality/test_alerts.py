@@ -1,7 +1,9 @@
 """Alerts reach a real HTTP server and a real SMTP server, once per state change, with retries.
 
-The sensor is ours, unmodified; the checked asset is a tiny one whose check fails while a flag file
-exists, so the test controls the state changes. Receivers: http.server and aiosmtpd on 127.0.0.1.
+The sensor and the delivery job are ours, unmodified; the checked asset is a tiny one whose check
+fails while a flag file exists, so the test controls the state changes. Each tick's run request is
+executed as the daemon would launch it (``quality_alerts_job`` with the request's run config).
+Receivers: http.server and aiosmtpd on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -18,26 +20,35 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from orchestration.defs.quality.alerts import AlertResource, build_quality_alert_sensor
+from orchestration.defs.quality.alerts import build_quality_alert_sensor
+from orchestration.defs.quality.jobs import DECIDE_OP, QUALITY_ALERTS_JOB
+from orchestration.defs.quality.resources import AlertResource
 from streaming.kafka.broker import free_port
 
 pytestmark = pytest.mark.integration
 
 
 class Receiver:
-    """A real HTTP server collecting JSON bodies; it can start listening late (a receiver that is down)."""
+    """A real HTTP server collecting JSON bodies; it can start late (a receiver that is down) or hang.
 
-    def __init__(self, port: int) -> None:
+    A hanging receiver reads each request and answers only once ``release`` is set (at ``stop``).
+    """
+
+    def __init__(self, port: int, hang: bool = False) -> None:
         self.port = port
+        self.hang = hang
         self.bodies: list[dict[str, Any]] = []
+        self.release = threading.Event()
         self.server: ThreadingHTTPServer | None = None
 
     def start(self) -> Receiver:
-        bodies = self.bodies
+        bodies, hang, release = self.bodies, self.hang, self.release
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                if hang:
+                    release.wait(60)
                 self.send_response(200)
                 self.end_headers()
 
@@ -45,10 +56,16 @@ class Receiver:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
     def stop(self) -> None:
+        self.release.set()
         if self.server:
             self.server.shutdown()
             self.server.server_close()
@@ -74,14 +91,18 @@ def smtp() -> Iterator[tuple[int, list[Any]]]:
         controller.stop()
 
 
-def build(flag: Path, webhook: int, slack: int, smtp_port: int) -> dg.Definitions:
+def build(flags: Path, alerts: AlertResource) -> dg.Definitions:
+    """``metric`` fails to build while ``flags/broken`` exists; its check fails while ``flags/bad`` does."""
+
     @dg.asset(name="metric")
     def metric() -> int:
+        if (flags / "broken").exists():
+            raise RuntimeError("the metric source is unreachable")
         return 1
 
     @dg.asset_check(asset=metric, name="metric_is_sane")
     def metric_is_sane() -> dg.AssetCheckResult:
-        bad = flag.exists()
+        bad = (flags / "bad").exists()
         return dg.AssetCheckResult(passed=not bad, metadata={"observed": "-3" if bad else "7", "expected": ">= 0"})
 
     @dg.op
@@ -97,27 +118,41 @@ def build(flag: Path, webhook: int, slack: int, smtp_port: int) -> dg.Definition
         asset_checks=[metric_is_sane],
         jobs=[dg.define_asset_job("metric_job", selection=[metric]), doomed_job],
         sensors=[build_quality_alert_sensor(warn_after=3)],
-        resources={
-            "alerts": AlertResource(
-                webhook_url=f"http://127.0.0.1:{webhook}/hook",
-                slack_webhook_url=f"http://127.0.0.1:{slack}/slack",
-                smtp_host="127.0.0.1",
-                smtp_port=smtp_port,
-                email_to=["oncall@example.com"],
-                ui_url="http://dagster.local",
-                retry_max_seconds=20,
-            )
-        },
+        resources={"alerts": alerts},
     )
 
 
-def tick(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None) -> str | None:
+def tick(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
     sensor = defs.resolve_sensor_def("quality_alert_sensor")
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, definitions=defs, resources={"alerts": defs.resources["alerts"]}
-    )
-    sensor(context)
-    return context.cursor
+    result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def launch(defs: dg.Definitions, instance: dg.DagsterInstance, result: dg.SensorResult) -> list[Any]:
+    """What the daemon does with the tick's run requests: one ``quality_alerts_job`` run each."""
+    job = defs.resolve_job_def(QUALITY_ALERTS_JOB)
+    return [
+        job.execute_in_process(
+            run_config=request.run_config,
+            instance=instance,
+            tags={**request.tags, "dagster/run_key": request.run_key or ""},
+            raise_on_error=False,
+        )
+        for request in result.run_requests or []
+    ]
+
+
+def subjects(result: dg.SensorResult) -> list[str]:
+    return [
+        alert["subject"]
+        for request in result.run_requests or []
+        for alert in request.run_config["ops"][DECIDE_OP]["config"]["alerts"]
+    ]
+
+
+def run_metric(defs: dg.Definitions, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    return defs.resolve_job_def("metric_job").execute_in_process(instance=instance, raise_on_error=False)
 
 
 def test_one_alert_per_state_change_on_every_channel_and_a_retry_when_the_receiver_is_down(
@@ -125,37 +160,50 @@ def test_one_alert_per_state_change_on_every_channel_and_a_retry_when_the_receiv
 ) -> None:
     smtp_port, mails = smtp
     webhook, slack = Receiver(free_port()), Receiver(free_port()).start()
-    flag = tmp_path / "bad"
-    defs = build(flag, webhook.port, slack.port, smtp_port)
-    job = defs.resolve_job_def("metric_job")
+    alerts = AlertResource(
+        webhook_url=webhook.url,
+        slack_webhook_url=slack.url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        email_to=["oncall@example.com"],
+        ui_url="http://dagster.local",
+        retry_max_seconds=20,
+    )
+    defs = build(tmp_path, alerts)
     try:
         with dg.instance_for_test() as instance:
-            assert job.execute_in_process(instance=instance).success
-            cursor = tick(defs, instance, None)
-            assert slack.bodies == [] and mails == []  # passing, never alerted: nothing to say
+            assert run_metric(defs, instance).success
+            result = tick(defs, instance, None)
+            assert not result.run_requests  # passing, never alerted: nothing to say
 
-            flag.touch()
-            failing_run = job.execute_in_process(instance=instance, raise_on_error=False)
-            # the webhook receiver is down when the alert goes out and comes up 1.5 s later
+            (tmp_path / "bad").touch()
+            failing_run = run_metric(defs, instance)
+            result = tick(defs, instance, result.cursor)
+            assert subjects(result) == ["FAILING metric:metric_is_sane"]
+            # the webhook receiver is down when the run delivers and comes up 1.5 s later
             threading.Timer(1.5, webhook.start).start()
             started = time.monotonic()
-            cursor = tick(defs, instance, cursor)
-            assert time.monotonic() - started >= 1.0  # it waited for the receiver, with backoff
+            [delivery] = launch(defs, instance, result)
+            assert time.monotonic() - started >= 1.0  # the webhook step waited for the receiver, with backoff
+            assert delivery.success
             assert len(webhook.bodies) == len(slack.bodies) == len(mails) == 1
 
             for _ in range(2):  # still failing: no new alert
-                job.execute_in_process(instance=instance, raise_on_error=False)
-                cursor = tick(defs, instance, cursor)
-            assert len(webhook.bodies) == len(slack.bodies) == len(mails) == 1
+                run_metric(defs, instance)
+                result = tick(defs, instance, result.cursor)
+                assert not result.run_requests
 
-            flag.unlink()
-            job.execute_in_process(instance=instance)
-            cursor = tick(defs, instance, cursor)
-            cursor = tick(defs, instance, cursor)  # a tick with nothing new sends nothing
+            (tmp_path / "bad").unlink()
+            run_metric(defs, instance)
+            result = tick(defs, instance, result.cursor)
+            assert all(run.success for run in launch(defs, instance, result))
+            result = tick(defs, instance, result.cursor)
+            assert not result.run_requests  # a tick with nothing new asks for nothing
 
             defs.resolve_job_def("doomed_job").execute_in_process(instance=instance, raise_on_error=False)
-            cursor = tick(defs, instance, cursor)
-            cursor = tick(defs, instance, cursor)
+            result = tick(defs, instance, result.cursor)
+            assert all(run.success for run in launch(defs, instance, result))
+            assert not tick(defs, instance, result.cursor).run_requests
     finally:
         webhook.stop()
         slack.stop()
@@ -177,3 +225,69 @@ def test_one_alert_per_state_change_on_every_channel_and_a_retry_when_the_receiv
         "[meridian] RUN FAILED doomed_job",
     ]
     assert mails[0]["To"] == "oncall@example.com" and "observed: -3" in mails[0].get_payload()
+
+
+def test_a_hanging_channel_holds_up_the_delivery_run_not_the_sensor_tick(tmp_path: Path) -> None:
+    hanging, slack = Receiver(free_port(), hang=True).start(), Receiver(free_port()).start()
+    # delivering in the tick would take >= 2 attempts x 1 s here; Dagster times a tick out after 60 s
+    alerts = AlertResource(
+        webhook_url=hanging.url, slack_webhook_url=slack.url, retry_attempts=2, timeout_seconds=1.0
+    )
+    defs = build(tmp_path, alerts)
+    try:
+        with dg.instance_for_test() as instance:
+            (tmp_path / "bad").touch()
+            run_metric(defs, instance)
+            started = time.monotonic()
+            result = tick(defs, instance, None)
+            elapsed = time.monotonic() - started
+
+            assert elapsed < 1.0, f"the tick took {elapsed:.1f} s"
+            assert result.cursor and json.loads(result.cursor)["seen"]  # advanced past the evaluation
+            [request] = result.run_requests or []
+            assert request.run_key and subjects(result) == ["FAILING metric:metric_is_sane"]
+            assert hanging.bodies == [] and slack.bodies == []  # the tick sent nothing
+
+            [delivery] = launch(defs, instance, result)
+            following = tick(defs, instance, result.cursor)
+    finally:
+        hanging.stop()
+        slack.stop()
+
+    assert len(hanging.bodies) == 2 and len(slack.bodies) == 1  # both attempts reached it; it never answered
+    assert not delivery.success  # the failed delivery is a failed run in the UI, the webhook step failed
+    [failure] = delivery.get_step_failure_events()
+    assert failure.step_key.startswith("deliver_webhook[")
+    assert "webhook did not take" in str(failure.event_specific_data.error.message)  # type: ignore[union-attr]
+    assert hanging.url not in str(failure.event_specific_data.error.message)  # type: ignore[union-attr]
+    assert not following.run_requests  # a failed delivery run alerts nobody: no loop while a channel is down
+
+
+def test_a_tick_evaluated_again_from_the_same_cursor_asks_for_the_same_run(tmp_path: Path) -> None:
+    """A tick whose cursor was not saved is evaluated again; the same run key means no second delivery."""
+    defs = build(tmp_path, AlertResource())
+    with dg.instance_for_test() as instance:
+        (tmp_path / "bad").touch()
+        run_metric(defs, instance)
+        defs.resolve_job_def("doomed_job").execute_in_process(instance=instance, raise_on_error=False)
+        first, again = tick(defs, instance, None), tick(defs, instance, None)
+
+    [request], [repeated] = first.run_requests or [], again.run_requests or []
+    assert subjects(first) == ["FAILING metric:metric_is_sane", "RUN FAILED doomed_job"]
+    assert request.run_key == repeated.run_key and request.run_config == repeated.run_config
+    assert first.cursor == again.cursor
+
+
+def test_a_check_its_run_never_reached_does_not_stall_alerting(tmp_path: Path) -> None:
+    """A run that fails before its check leaves the check planned forever; later evaluations still alert."""
+    defs = build(tmp_path, AlertResource())
+    with dg.instance_for_test() as instance:
+        (tmp_path / "broken").touch()
+        assert not run_metric(defs, instance).success  # metric_is_sane is planned, never evaluated
+        result = tick(defs, instance, None)
+        assert subjects(result) == ["RUN FAILED metric_job"]
+
+        (tmp_path / "broken").unlink()
+        (tmp_path / "bad").touch()
+        run_metric(defs, instance)
+        assert subjects(tick(defs, instance, result.cursor)) == ["FAILING metric:metric_is_sane"]

@@ -21,7 +21,7 @@ from orchestration.definitions import build_definitions
 from orchestration.defs.shared.resources import LakeResource
 from orchestration.lib.bronze.batch import to_parquet
 from orchestration.runner import RunSummary, build_days, run_pending
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
 from tests.helpers import produce_and_place
 
@@ -44,12 +44,12 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
     return {e.asset_key for e in result.get_asset_materialization_events() if e.asset_key}  # type: ignore[misc]
 
 
-def test_a_failing_silver_check_stops_gold_and_fixing_the_data_clears_it(settings: Settings) -> None:
+def test_a_failing_silver_check_stops_gold_and_fixing_the_data_clears_it(settings: PlatformSettings) -> None:
     start = datetime.combine(datetime.now(UTC).date() - timedelta(days=2), time(), UTC)
     records = list(generate(TrafficSpec(count=3_000, seed=12, start=start, days=2, late=0, malformed=0)))
-    produce_and_place(settings.kafka_bootstrap_servers, settings.events_topic, records)
+    produce_and_place(settings.kafka.bootstrap_servers, settings.kafka.events_topic, records)
     assert run_pending(settings, warehouse=False).success
-    storage = LakeResource.from_settings(settings).storage()
+    storage = LakeResource.from_settings(settings.lake).storage()
     path = storage.list("bronze/events/")[0]
     original = storage.read(path)
     broken, event_id = with_negative_amount(original)

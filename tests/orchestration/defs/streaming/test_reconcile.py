@@ -17,10 +17,10 @@ import pytest
 
 from orchestration.definitions import build_definitions
 from orchestration.runner import run_pending
-from orchestration.settings import Settings
+from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
-from streaming.kafka.produce import producer_for
-from tests.helpers import read_layer
+from streaming.kafka import clients
+from tests.helpers import read_layer, updated
 from tests.streaming.realtime.service_helpers import (
     StreamProcess,
     end_of,
@@ -36,7 +36,7 @@ START = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 MINUTES = 45  # 09:30-10:15: the 09:00 hour is whole in the stream's view, 10:00 too once ticked past
 
 
-def materialize(settings: Settings) -> dg.AssetCheckEvaluation:
+def materialize(settings: PlatformSettings) -> dg.AssetCheckEvaluation:
     defs = build_definitions(settings)
     job = defs.get_job_def("stream_metrics_job")
     with dg.instance_for_test() as instance:
@@ -46,8 +46,10 @@ def materialize(settings: Settings) -> dg.AssetCheckEvaluation:
     return evaluation
 
 
-def test_the_speed_layer_agrees_with_gold_and_a_wrong_window_is_caught(settings: Settings, tmp_path: Path) -> None:
-    s = stream_settings(settings.model_copy(update={"partitions_start_date": "2026-11-19"}))
+def test_the_speed_layer_agrees_with_gold_and_a_wrong_window_is_caught(
+    settings: PlatformSettings, tmp_path: Path
+) -> None:
+    s = stream_settings(updated(settings, event_time={"partitions_start_date": "2026-11-19"}))
     spec = TrafficSpec(count=4_000, seed=31, start=START, days=MINUTES / 1440, ordered=True, duplicates=0.0, late=0.01)
     by_partition = place(s, list(generate(spec)))
     tick(s, by_partition, end_of(START, MINUTES / 1440), 6)
@@ -79,7 +81,7 @@ def test_the_speed_layer_agrees_with_gold_and_a_wrong_window_is_caught(settings:
         and datetime.fromtimestamp(r["window_start_ms"] // 3_600_000 * 3600, UTC).isoformat() == hour["hour"]
     )  # fmt: skip
     wrong["events"] += 1
-    producer = producer_for(s.kafka_bootstrap_servers)
+    producer = clients.producer(s.kafka)
     key = (
         f"{wrong['window_start_ms']}|{wrong['window_ms']}|{wrong['region']}|{wrong['event_type']}|{wrong['partition']}"
     )

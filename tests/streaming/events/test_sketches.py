@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from streaming.realtime.sketches import LatencySketch
+from streaming.events.sketches import LatencySketch
 
 
 def exact(values: list[float], q: float) -> float:
