@@ -6,8 +6,8 @@ Writes the same synthetic bronze as ``bench.warehouse_build`` (lake Parquet, 2% 
 runs ``warehouse_job`` over every day twice, each time into a fresh warehouse, in this one process:
 
 1. as deployed: silver (dbt), silver's GX suite, gold (dbt), gold's GX suite. This process has not
-   imported Great Expectations yet, so the run pays for it as a deployed run does (the import
-   starts in the background when the run starts and overlaps silver's build);
+   imported Great Expectations yet, so the run pays for it as a deployed run does (silver's check
+   step imports it, on the run's own thread, before it validates);
 2. the same job without its checks (the baseline: building those rows and nothing else).
 
 The overhead is the difference between the two runs' wall times over the second's. Each step's

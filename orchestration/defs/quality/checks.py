@@ -4,7 +4,8 @@ ERROR rules are blocking: in a run that also builds what is downstream (``wareho
 silver, runs these checks, then gold), a failing ERROR check on silver stops gold. Each check
 validates the run's event_date window (a partition or a single-run backfill range); run alone, as
 ``quality_job`` does, it validates the latest ``lookback_days`` days. Great Expectations is imported
-when a check runs, never when the code location loads.
+by the first check a run process validates, on that step's thread (``quality.runner.warm_up``),
+never when the code location loads and never on a thread of its own.
 """
 
 from collections.abc import Callable, Iterator, Mapping

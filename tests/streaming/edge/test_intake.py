@@ -141,3 +141,17 @@ def test_generated_traffic_is_judged_as_the_contract_judges_it() -> None:
     expected = {i: r.expected_reason for i, r in enumerate(generated) if r.expected_reason}
     assert {e["index"]: e["reason"] for e in intake.rejected} == expected
     assert len(intake.records) == len(generated) - len(expected)
+
+
+def test_events_no_daily_partition_will_read_are_rejected_with_their_own_reasons() -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from streaming.events.event_time import BEFORE_PARTITIONS, TOO_FAR_IN_FUTURE, EventTimeRules
+
+    rules = EventTimeRules(date(2026, 10, 1), timedelta(days=1))
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    future, ancient = {**EVENT, "occurred_at": "9999-01-01T00:00:00Z"}, {**EVENT, "occurred_at": "0001-01-01T00:00:00Z"}
+    soon = {**EVENT, "occurred_at": "2026-12-01T23:00:00+00:00"}
+    intake = take([future, ancient, soon], LIMITS, "edge-1", "eu", now, rules)
+    assert [(r["index"], r["reason"]) for r in intake.rejected] == [(0, TOO_FAR_IN_FUTURE), (1, BEFORE_PARTITIONS)]
+    assert len(intake.records) == 1

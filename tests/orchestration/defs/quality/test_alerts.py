@@ -21,8 +21,16 @@ import dagster as dg
 import pytest
 
 from orchestration.defs.quality.alerts import build_quality_alert_sensor
-from orchestration.defs.quality.jobs import DECIDE_OP, QUALITY_ALERTS_JOB
+from orchestration.defs.quality.jobs import (
+    DECIDE_OP,
+    QUALITY_ALERTS_JOB,
+    AlertConfig,
+    alerts_run_config,
+    quality_alerts_job,
+)
 from orchestration.defs.quality.resources import AlertResource
+from quality.alerts.settings import SLACK_WEBHOOK_URL_ENV, WEBHOOK_URL_ENV
+from quality.alerts.state import Alert
 from streaming.kafka.broker import free_port
 
 pytestmark = pytest.mark.integration
@@ -230,9 +238,7 @@ def test_one_alert_per_state_change_on_every_channel_and_a_retry_when_the_receiv
 def test_a_hanging_channel_holds_up_the_delivery_run_not_the_sensor_tick(tmp_path: Path) -> None:
     hanging, slack = Receiver(free_port(), hang=True).start(), Receiver(free_port()).start()
     # delivering in the tick would take >= 2 attempts x 1 s here; Dagster times a tick out after 60 s
-    alerts = AlertResource(
-        webhook_url=hanging.url, slack_webhook_url=slack.url, retry_attempts=2, timeout_seconds=1.0
-    )
+    alerts = AlertResource(webhook_url=hanging.url, slack_webhook_url=slack.url, retry_attempts=2, timeout_seconds=1.0)
     defs = build(tmp_path, alerts)
     try:
         with dg.instance_for_test() as instance:
@@ -291,3 +297,40 @@ def test_a_check_its_run_never_reached_does_not_stall_alerting(tmp_path: Path) -
         (tmp_path / "bad").touch()
         run_metric(defs, instance)
         assert subjects(tick(defs, instance, result.cursor)) == ["FAILING metric:metric_is_sane"]
+
+
+def alerts_job_from_the_environment() -> dg.JobDefinition:
+    """``quality_alerts_job`` as a deployment binds it (URLs as ``EnvVar``), rebuilt by Dagster to re-execute it."""
+    alerts = AlertResource(
+        webhook_url=dg.EnvVar(WEBHOOK_URL_ENV),
+        slack_webhook_url=dg.EnvVar(SLACK_WEBHOOK_URL_ENV),
+        retry_attempts=1,
+        timeout_seconds=1.0,
+    )
+    return dg.Definitions(jobs=[quality_alerts_job], resources={"alerts": alerts}).resolve_job_def(QUALITY_ALERTS_JOB)
+
+
+def test_a_delivery_run_re_executed_from_failure_sends_only_what_did_not_get_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    webhook, slack = Receiver(free_port()), Receiver(free_port()).start()  # the webhook is down at first
+    monkeypatch.setenv(WEBHOOK_URL_ENV, webhook.url)
+    monkeypatch.setenv(SLACK_WEBHOOK_URL_ENV, slack.url)
+    job = dg.reconstructable(alerts_job_from_the_environment)
+    config = alerts_run_config([AlertConfig.of(f"failing_{i}", Alert("failing", f"FAILING check_{i}")) for i in (1, 2)])
+    try:
+        with dg.instance_for_test() as instance:
+            first = dg.execute_job(job, instance=instance, run_config=config.to_config_dict())
+            webhook.start()
+            again = dg.execute_job(
+                job, instance=instance, reexecution_options=dg.ReexecutionOptions.from_failure(first.run_id, instance)
+            )
+            sent_again = sorted(e.step_key for e in again.all_events if e.is_step_success)
+    finally:
+        webhook.stop()
+        slack.stop()
+
+    assert not first.success and again.success
+    assert sent_again == ["deliver_webhook[failing_1]", "deliver_webhook[failing_2]"]
+    assert [b["subject"] for b in webhook.bodies] == ["FAILING check_1", "FAILING check_2"]
+    assert sorted(b["text"] for b in slack.bodies) == ["FAILING check_1", "FAILING check_2"]  # once each
