@@ -58,12 +58,23 @@ def updated(settings: PlatformSettings, **updates: dict[str, object]) -> Platfor
 def settings_env(settings: PlatformSettings) -> dict[str, str]:
     """The environment that makes a child process (CLI, webserver, dagster dev) use ``settings``."""
     return {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-        "MERIDIAN_EVENTS_TOPIC": settings.kafka.events_topic,
+        **kafka_env(settings.kafka),
         "MERIDIAN_LAKE_ROOT": str(settings.lake.root),
         "MERIDIAN_DUCKDB_PATH": str(settings.warehouse.duckdb_path),
         "MERIDIAN_BRONZE_MAX_RECORDS_PER_RANGE": str(settings.bronze.max_records_per_range),
     }
+
+
+def kafka_env(kafka: KafkaSettings) -> dict[str, str]:
+    """The environment of a child process that connects as ``kafka`` does, credentials included."""
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "MERIDIAN_EVENTS_TOPIC": kafka.events_topic}
+    if kafka.security_protocol != "PLAINTEXT":
+        env["MERIDIAN_KAFKA_SECURITY_PROTOCOL"] = kafka.security_protocol
+    if kafka.sasl_mechanism and kafka.sasl_username and kafka.sasl_password:
+        env["MERIDIAN_KAFKA_SASL_MECHANISM"] = kafka.sasl_mechanism
+        env["MERIDIAN_KAFKA_SASL_USERNAME"] = kafka.sasl_username
+        env["MERIDIAN_KAFKA_SASL_PASSWORD"] = kafka.sasl_password.get_secret_value()
+    return env
 
 
 def query_warehouse(settings: PlatformSettings, sql: str) -> list[tuple[object, ...]]:

@@ -7,7 +7,9 @@ stays well under a second.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +26,24 @@ app = typer.Typer(
 )
 
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers; default from KAFKA_BOOTSTRAP_SERVERS.")]
+
+
+@contextlib.contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Bad settings and an unreachable or refusing Kafka end the command with what to fix (exit 2), not a traceback."""
+    from pydantic import ValidationError
+
+    from streaming.kafka.clients import KafkaUnavailable
+
+    try:
+        yield
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or e['type']}: {e['msg']}" for e in exc.errors())
+        typer.echo(f"invalid settings ({exc.title}): {problems}", err=True)
+        raise typer.Exit(2) from None
+    except KafkaUnavailable as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 def _kafka(bootstrap: str | None, topic: str | None = None) -> Any:
@@ -94,7 +114,8 @@ def generate(
             raise typer.BadParameter("--to needs --api-key (or MERIDIAN_EDGE_API_KEY)")
         _post((r.value for r in records), count, rate, to, api_key, batch_size, gzip)
         return
-    _send(((r.key, r.value) for r in records), count, rate, topic, bootstrap)
+    with _clear_errors():
+        _send(((r.key, r.value) for r in records), count, rate, topic, bootstrap)
 
 
 @app.command()
@@ -106,7 +127,8 @@ def produce(
 ) -> None:
     """Send a file's lines to Kafka verbatim, one record a line, invalid JSON included."""
     lines = file.read_bytes().splitlines()
-    _send(((None, line) for line in lines), len(lines), rate, topic, bootstrap)
+    with _clear_errors():
+        _send(((None, line) for line in lines), len(lines), rate, topic, bootstrap)
 
 
 def _send(records: object, total: int, rate: float | None, topic: str | None, bootstrap: str | None) -> None:
@@ -167,8 +189,9 @@ def topics(
     """Create the platform's Kafka topics if they do not exist."""
     from streaming.kafka.admin import ensure_topic
 
-    kafka = _kafka(bootstrap)
-    ensure_topic(kafka, kafka.events_topic, partitions or kafka.events_topic_partitions)
+    with _clear_errors():
+        kafka = _kafka(bootstrap)
+        ensure_topic(kafka, kafka.events_topic, partitions or kafka.events_topic_partitions)
     typer.echo(f"topic {kafka.events_topic} ready")
 
 
@@ -220,7 +243,8 @@ def stream(
         updates["http_port"] = port
     if window_seconds is not None:
         updates["window_seconds"] = window_seconds
-    serve(StreamSettings().model_copy(update=updates), _kafka(None))
+    with _clear_errors():
+        serve(StreamSettings().model_copy(update=updates), _kafka(None))
 
 
 @app.command()
@@ -245,7 +269,8 @@ def edge(
     if buffer_dir is not None:
         updates["buffer_dir"] = buffer_dir
     try:
-        serve(EdgeSettings().model_copy(update=updates), _kafka(None), EventTimeSettings())
+        with _clear_errors():
+            serve(EdgeSettings().model_copy(update=updates), _kafka(None), EventTimeSettings())
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -68,6 +68,9 @@ def raw_rows(storage: LakeStorage, path: str) -> pa.Table:
     """One bronze file's rows shaped as the raw table: same columns, same order, plus their source."""
     table = pq.read_table(io.BytesIO(storage.read(path)))
     schema = raw_arrow_schema()
+    for f in schema:  # a file landed before a column existed (the edge's provenance) has it as nulls
+        if f.name not in table.column_names and f.nullable:
+            table = table.append_column(f.name, pa.nulls(table.num_rows, f.type))
     table = table.append_column(SOURCE_COLUMN, pa.array([path] * table.num_rows, pa.string()))
     return table.select(schema.names).cast(schema)
 
@@ -102,7 +105,12 @@ class RawEventsTable:
             ds.location = self.location
         self.client.create_dataset(ds, exists_ok=True)
         schema = [bigquery.SchemaField(name, kind, mode=mode) for name, kind, mode in raw_table_schema()]
-        self.client.create_table(bigquery.Table(self.table_id, schema=schema), exists_ok=True)
+        table = self.client.create_table(bigquery.Table(self.table_id, schema=schema), exists_ok=True)
+        known = {f.name for f in table.schema}
+        added = [f for f in schema if f.name not in known and f.mode == "NULLABLE"]
+        if added:  # a table made before bronze gained columns: add them (nullable), as dbt's append_new_columns does
+            table.schema = [*table.schema, *added]
+            self.client.update_table(table, ["schema"])
 
     def rows_per_file(self) -> dict[str, int]:
         sql = f"select {SOURCE_COLUMN} as f, count(*) as n from `{self.table_id}` group by 1"  # noqa: S608 - our id

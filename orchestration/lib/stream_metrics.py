@@ -25,8 +25,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.lib.bronze.batch import RawRecord
-from orchestration.lib.bronze.ranges import OffsetRange, landed_ranges
+from orchestration.lib.bronze.reader import RawRecord
+from orchestration.lib.ledger import Built, Ledger
 from streaming.events import sketches
 from streaming.events.window_records import HOUR_MS, Aggregate, WindowKey, merge
 
@@ -65,8 +65,7 @@ QUARANTINE_SCHEMA = pa.schema(
 _WINDOW_FIELDS = ("window_start_ms", "window_ms", "region", "event_type", "partition", "events", "purchases")
 
 
-def landed(paths: Iterable[str], topic: str) -> dict[int, list[OffsetRange]]:
-    return landed_ranges((p for p in paths if p.startswith(METRICS_PREFIX + "/")), topic)
+STREAM_METRICS = Ledger(METRICS_PREFIX, QUARANTINE_PREFIX)
 
 
 @dataclass
@@ -127,6 +126,13 @@ def build(records: Iterable[RawRecord]) -> MetricsBatch:
                 }  # fmt: skip
             )
     return batch
+
+
+def built(records: Iterable[RawRecord]) -> Built:
+    """A range's records as the ledger's files (``Ledger.land_range``'s ``build``)."""
+    batch = build(records)
+    quarantine = to_parquet(batch.quarantine, QUARANTINE_SCHEMA) if batch.quarantine else None
+    return Built(to_parquet(batch.rows, SCHEMA), quarantine, len(batch.rows), len(batch.quarantine), batch.reasons)
 
 
 def to_parquet(rows: list[dict[str, Any]], schema: pa.Schema) -> bytes:

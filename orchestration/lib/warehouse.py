@@ -15,17 +15,6 @@ def window_vars(start: datetime, end: datetime) -> dict[str, str]:
     return {"min_date": start.date().isoformat(), "max_date": last.isoformat()}
 
 
-def row_count_sql(schema: str, table: str, window: tuple[str, str] | None) -> str:
-    """Rows of a warehouse table, or of its ``event_date`` window (the rows one partitioned run wrote).
-
-    Names come from our own asset keys, never from users.
-    """
-    sql = f"select count(*) from {schema}.{table}"  # noqa: S608 - our own relation names
-    if window is not None:
-        sql += f" where event_date between date '{window[0]}' and date '{window[1]}'"
-    return sql
-
-
 def bronze_glob(storage: LakeStorage, topic: str) -> str:
     """Where an engine reads bronze events: every range file of every Kafka partition."""
     return storage.uri(f"bronze/events/topic={topic}/*/*.parquet")

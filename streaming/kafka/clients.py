@@ -7,9 +7,38 @@ kafka-python is the client (pure Python, no librdkafka to build or ship).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from streaming.kafka.settings import KafkaSettings
+
+Client = TypeVar("Client")
+
+
+class KafkaUnavailable(KafkaError):  # type: ignore[misc]
+    """A new client could not reach the cluster: down, wrong address, or refused (wrong or missing credentials).
+
+    A ``KafkaError`` (retriable), so loops that retry Kafka outages retry this too.
+    """
+
+    retriable = True
+
+
+def _connect(kafka: KafkaSettings, build: Callable[..., Client], config: dict[str, object]) -> Client:
+    """kafka-python reports a refused login as a bootstrap time-out; say what to check instead."""
+    try:
+        return build(**config)
+    except KafkaTimeoutError as exc:
+        raise KafkaUnavailable(
+            f"could not connect to Kafka at {kafka.describe()} within {kafka.bootstrap_timeout_seconds:g}s ({exc}). "
+            "Check KAFKA_BOOTSTRAP_SERVERS and, when the listener requires authentication, "
+            "MERIDIAN_KAFKA_SECURITY_PROTOCOL, MERIDIAN_KAFKA_SASL_MECHANISM, MERIDIAN_KAFKA_SASL_USERNAME and "
+            "MERIDIAN_KAFKA_SASL_PASSWORD: a listener that wants credentials refuses a client without them."
+        ) from exc
+
 
 # A group's first join takes about half the session timeout; kafka-python's 45 s default
 # would make every consumer start take ~23 s. Services and tests use these instead.
@@ -29,7 +58,7 @@ def producer(kafka: KafkaSettings, **overrides: object) -> KafkaProducer:
         "request_timeout_ms": 15_000,
     }
     config.update(overrides)
-    return KafkaProducer(**config)
+    return _connect(kafka, KafkaProducer, config)
 
 
 def range_consumer(kafka: KafkaSettings, **overrides: object) -> KafkaConsumer:
@@ -45,7 +74,7 @@ def range_consumer(kafka: KafkaSettings, **overrides: object) -> KafkaConsumer:
         "max_poll_records": 5000,
     }
     config.update(overrides)
-    return KafkaConsumer(**config)
+    return _connect(kafka, KafkaConsumer, config)
 
 
 def group_consumer(kafka: KafkaSettings, group_id: str, **overrides: object) -> KafkaConsumer:
@@ -61,8 +90,8 @@ def group_consumer(kafka: KafkaSettings, group_id: str, **overrides: object) -> 
         **CONSUMER_GROUP_TIMEOUTS,
     }
     config.update(overrides)
-    return KafkaConsumer(**config)
+    return _connect(kafka, KafkaConsumer, config)
 
 
 def admin(kafka: KafkaSettings, **overrides: object) -> KafkaAdminClient:
-    return KafkaAdminClient(**{**kafka.client_config(), **overrides})
+    return _connect(kafka, KafkaAdminClient, {**kafka.client_config(), **overrides})

@@ -39,6 +39,8 @@ class KafkaSettings(BaseSettings):
     ssl_cafile: Path | None = None
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
+    # How long a new client waits for the cluster before giving up (kafka-python's default is 30 s).
+    bootstrap_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _sasl_complete(self) -> KafkaSettings:
@@ -55,9 +57,17 @@ class KafkaSettings(BaseSettings):
             )
         return self
 
+    def describe(self) -> str:
+        """Where and how clients connect, for error messages (never the password)."""
+        who = f" as {self.sasl_username!r} ({self.sasl_mechanism})" if self.sasl_mechanism else ""
+        return f"{self.bootstrap_servers} over {self.security_protocol}{who}"
+
     def client_config(self) -> dict[str, object]:
         """The connection and security part of a kafka-python client's config."""
-        config: dict[str, object] = {"bootstrap_servers": self.bootstrap_servers}
+        config: dict[str, object] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "bootstrap_timeout_ms": int(self.bootstrap_timeout_seconds * 1000),
+        }
         if self.security_protocol != "PLAINTEXT":
             config["security_protocol"] = self.security_protocol
         if self.sasl_mechanism:

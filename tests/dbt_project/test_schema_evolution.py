@@ -18,7 +18,8 @@ import duckdb
 import pytest
 
 from orchestration.defs.warehouse.project import DBT_PROJECT_DIR
-from orchestration.lib.bronze.batch import RawRecord, build_batch, to_parquet
+from orchestration.lib.bronze.batch import build_batch, to_parquet
+from orchestration.lib.bronze.reader import RawRecord
 from streaming.generator import TrafficSpec, generate
 from tests.dbt_project.oracle import expected_gold
 from tests.dbt_project.provenance import through_edges

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any, TypeAlias
 
 import dagster as dg
 
 from orchestration.defs.bronze.assets import BRONZE_EVENTS
 
-if TYPE_CHECKING:
-    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+AssetJob: TypeAlias = dg.JobDefinition | Any
+"""What ``dg.define_asset_job`` returns: a job the Definitions resolve into a ``dg.JobDefinition``.
+
+Dagster exports no name for the unresolved type (1.13), so the hint admits it rather than import
+``dagster._core``; everything that takes one (``dg.Definitions``, ``@dg.sensor``) accepts either.
+"""
 
 
-def build_bronze_job(
-    max_retries: int, assets: Sequence[dg.AssetKey] = (BRONZE_EVENTS,)
-) -> UnresolvedAssetJobDefinition:
+def build_bronze_job(max_retries: int, assets: Sequence[dg.AssetKey] = (BRONZE_EVENTS,)) -> AssetJob:
     """The ranges land first; ``assets`` may add what follows the lake run by run (BigQuery's raw table)."""
     return dg.define_asset_job(
         "bronze_job",

@@ -1,17 +1,14 @@
 """The sensor that turns new Kafka offsets into bronze runs."""
 
 import json
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from orchestration.defs.bronze.assets import run_config_for
+from orchestration.defs.bronze.jobs import AssetJob
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
 from orchestration.lib.bronze.landing import landed_in
 from orchestration.lib.bronze.ranges import OffsetRange, landed_frontier, plan_ranges, run_key
-
-if TYPE_CHECKING:
-    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 
 def resume_offsets(cursor: str | None, frontier: dict[int, int]) -> dict[int, int]:
@@ -31,7 +28,7 @@ def advance_cursor(resume: dict[int, int], ranges: list[OffsetRange]) -> str:
     return json.dumps({str(p): off for p, off in sorted(nxt.items())})
 
 
-def build_bronze_sensor(job: "UnresolvedAssetJobDefinition", max_records: int) -> dg.SensorDefinition:
+def build_bronze_sensor(job: AssetJob, max_records: int) -> dg.SensorDefinition:
     @dg.sensor(
         job=job,
         minimum_interval_seconds=10,

@@ -9,8 +9,7 @@ import pyarrow.parquet as pq
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
 from orchestration.defs.warehouse.resources import WarehouseResource
 from orchestration.lib import stream_metrics as sm
-from orchestration.lib.bronze.ranges import landed_frontier, plan_ranges, range_path
-from orchestration.lib.bronze.reader import read_range
+from orchestration.lib.bronze.ranges import plan_ranges
 
 STREAM_REGION_MINUTE = dg.AssetKey(["streaming", "region_minute"])
 MAX_RECORDS_PER_RANGE = 50_000
@@ -31,7 +30,8 @@ def streaming_region_minute(
 ) -> dg.MaterializeResult:
     """Land every offset range of the metrics topic that the lake does not hold yet."""
     storage, topic = lake.storage(), kafka.stream_metrics_topic
-    frontier = landed_frontier(sm.landed(storage.list(f"{sm.METRICS_PREFIX}/topic={topic}/"), topic))
+    ledger = sm.STREAM_METRICS
+    frontier = ledger.frontier(storage, topic)
     ranges = plan_ranges(kafka.end_offsets(topic), frontier, kafka.beginning_offsets(topic), MAX_RECORDS_PER_RANGE)
     consumer = kafka.range_consumer()
     rows = quarantined = 0
@@ -40,22 +40,15 @@ def streaming_region_minute(
     try:
         while ranges:
             for r in ranges:
-                batch = sm.build(read_range(consumer, topic, r, timeout_s=60))
-                if batch.quarantine:  # first: the rows file is the commit marker
-                    storage.write(
-                        range_path(sm.QUARANTINE_PREFIX, topic, r),
-                        sm.to_parquet(batch.quarantine, sm.QUARANTINE_SCHEMA),
-                    )
-                path = range_path(sm.METRICS_PREFIX, topic, r)
-                storage.write(path, sm.to_parquet(batch.rows, sm.SCHEMA))
-                files.append(storage.uri(path))
-                rows, quarantined = rows + len(batch.rows), quarantined + len(batch.quarantine)
-                reasons.update(batch.reasons)
+                landed = ledger.land_range(storage, consumer, topic, r, 60, sm.built)
+                files.append(landed.events_uri)
+                rows, quarantined = rows + landed.valid, quarantined + landed.quarantined
+                reasons.update(landed.reasons)
                 frontier[r.partition] = r.end
             ranges = plan_ranges(kafka.end_offsets(topic), frontier, {}, MAX_RECORDS_PER_RANGE)
     finally:
         consumer.close()
-    context.log.info("landed %s records of %s in %s files (%s quarantined)", rows, topic, len(files), quarantined)
+    context.log.info(f"landed {rows} records of {topic} in {len(files)} files ({quarantined} quarantined)")
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
@@ -101,7 +94,7 @@ def streaming_matches_gold(
     kafka: KafkaResource, lake: LakeResource, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
     storage, topic = lake.storage(), kafka.stream_metrics_topic
-    paths = [p for p in storage.list(f"{sm.METRICS_PREFIX}/topic={topic}/") if p.endswith(".parquet")]
+    paths = sm.STREAM_METRICS.rows_paths(storage, topic)
     tables = [pq.read_table(pa_file) for pa_file in (_buffer(storage.read(p)) for p in paths)]
     result = sm.reconcile(sm.latest(tables), _gold(warehouse), kafka.stream_allowed_lateness_seconds * 1000)
     mismatches = result.mismatches

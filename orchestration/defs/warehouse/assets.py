@@ -15,6 +15,9 @@ from orchestration.lib.warehouse import bronze_glob, window_vars
 REFERENCE_SELECT = "resource_type:seed dim_regions"
 SILVER_SELECT = "path:models/staging"
 GOLD_SELECT = "path:models/marts"
+# DuckDB has one writer at a time: every dbt build, however launched (sensor, schedule, backfill, the
+# UI), takes the pool's one slot (deploy/local/dagster/dagster.yaml: run granularity, limit 1).
+WAREHOUSE_POOL = "warehouse"
 
 
 def _dbt_vars(lake: LakeResource, kafka: KafkaResource, warehouse: WarehouseResource) -> dict[str, Any]:
@@ -60,6 +63,7 @@ def build_warehouse_assets(
         "manifest": manifest_path(),
         "project": dbt_project(),
         "dagster_dbt_translator": translator or MeridianTranslator(),
+        "pool": WAREHOUSE_POOL,
     }
 
     @dbt_assets(select=REFERENCE_SELECT, name="warehouse_reference", **common)

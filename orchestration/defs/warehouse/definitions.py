@@ -1,4 +1,4 @@
-"""The warehouse domain: silver and gold as dbt assets, daily-partitioned, with their jobs and schedule."""
+"""The warehouse domain: silver and gold as dbt assets, daily-partitioned, with their jobs, sensor and schedule."""
 
 from __future__ import annotations
 
@@ -9,21 +9,31 @@ from orchestration.settings import PlatformSettings
 
 def build(settings: PlatformSettings) -> dg.Definitions:
     # dagster_dbt costs seconds to import: only code that builds the definitions pays for it.
-    from orchestration.defs.quality.checks import FCT_REGION_HOURLY_METRICS, FRESHNESS_CHECK
+    from dagster_dbt import get_asset_key_for_model
+
+    from orchestration.defs.bronze.assets import BRONZE_EVENTS
+    from orchestration.defs.quality.checks import FRESHNESS_CHECK
     from orchestration.defs.warehouse.assets import build_warehouse_assets
     from orchestration.defs.warehouse.jobs import build_warehouse_jobs, build_warehouse_schedule, daily_partitions
     from orchestration.defs.warehouse.project import MeridianTranslator
+    from orchestration.defs.warehouse.sensors import build_warehouse_sensor
+    from orchestration.defs.warehouse.settings import WarehouseFollowSettings
 
     translator = MeridianTranslator()
+    upstream = BRONZE_EVENTS
     if settings.warehouse.uses_bigquery:
         from orchestration.defs.bronze import bigquery
 
-        translator = MeridianTranslator(source_keys={("bronze", "events"): bigquery.BRONZE_EVENTS_BIGQUERY.path})
-    partitions = daily_partitions(settings.event_time.partitions_start_date.isoformat())
-    reference, silver, gold = build_warehouse_assets(partitions, translator)
-    quality_only = [dg.AssetCheckKey(FCT_REGION_HOURLY_METRICS, FRESHNESS_CHECK)]
+        # dbt reads bronze from the raw table there: silver follows that table's loads
+        upstream = bigquery.BRONZE_EVENTS_BIGQUERY
+        translator = MeridianTranslator(source_keys={tuple(BRONZE_EVENTS.path): upstream.path})
+    start = settings.event_time.partitions_start_date
+    reference, silver, gold = build_warehouse_assets(daily_partitions(start.isoformat()), translator)
+    hourly_metrics = get_asset_key_for_model([gold], "fct_region_hourly_metrics")
+    jobs = build_warehouse_jobs(reference, [silver, gold], [dg.AssetCheckKey(hourly_metrics, FRESHNESS_CHECK)])
     return dg.Definitions(
         assets=[reference, silver, gold],
-        jobs=build_warehouse_jobs(reference, [silver, gold], quality_only),
+        jobs=jobs,
+        sensors=[build_warehouse_sensor(jobs, upstream, list(reference.keys), start, WarehouseFollowSettings())],
         schedules=[build_warehouse_schedule(settings.warehouse.gold_lookback_days)],
     )

@@ -1,10 +1,10 @@
 """Jobs and the daily schedule for the warehouse (silver + gold)."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 import dagster as dg
 
+from orchestration.defs.bronze.jobs import AssetJob
 from orchestration.lib.warehouse import lookback_window
 
 ASSET_PARTITION_RANGE_START = "dagster/asset_partition_range_start"
@@ -12,14 +12,15 @@ ASSET_PARTITION_RANGE_END = "dagster/asset_partition_range_end"
 
 
 def daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
-    return dg.DailyPartitionsDefinition(start_date=start_date, timezone="UTC")
+    """One partition per UTC event date, today's included: it fills up as bronze lands, and is rebuilt as it does."""
+    return dg.DailyPartitionsDefinition(start_date=start_date, timezone="UTC", end_offset=1)
 
 
 def build_warehouse_jobs(
     reference: dg.AssetsDefinition,
     daily: list[dg.AssetsDefinition],
     checks_elsewhere: list[dg.AssetCheckKey],
-) -> list[Any]:
+) -> list[AssetJob]:
     """``checks_elsewhere``: checks on these assets that only ``quality_job`` runs (freshness)."""
     return [
         dg.define_asset_job(

@@ -3,12 +3,13 @@
 import contextlib
 import os
 from collections.abc import Collection, Iterator
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
 from orchestration.lib.frames import arrow_to_frame
-from orchestration.lib.warehouse import row_count_sql
+from orchestration.lib.warehouse_engines import BigQueryWarehouse, DuckDBWarehouse, Warehouse
 from orchestration.settings import BigQuerySettings, WarehouseSettings
 
 if TYPE_CHECKING:
@@ -43,10 +44,19 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         """Engine choices the models read as vars (only BigQuery has one today)."""
         return {"bigquery_incremental_strategy": self.bq_incremental_strategy}
 
+    def warehouse(self) -> Warehouse:
+        """The engine behind the dbt target: DuckDB for ``local``, BigQuery for every other (dbt_project/profiles.yml).
+
+        The one place that chooses; everything else talks to the :class:`Warehouse` it returns.
+        """
+        if self.target == "local":
+            return DuckDBWarehouse(self.duckdb_path)
+        return BigQueryWarehouse(self.bq_project, self.bq_location or None, self.bq_endpoint or None)
+
     @property
     def engine(self) -> str:
-        """``duckdb`` for the local target, ``bigquery`` for every other (see dbt_project/profiles.yml)."""
-        return "duckdb" if self.target == "local" else "bigquery"
+        """The SQL dialect reads are written in (``duckdb`` or ``bigquery``)."""
+        return self.warehouse().engine
 
     def read_frame(
         self, sql: str, categories: Collection[str] = (), arrow_strings: Collection[str] = ()
@@ -56,26 +66,18 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         ``categories`` names low-cardinality string columns to read as pandas categoricals,
         ``arrow_strings`` string columns to leave Arrow-backed.
         """
-        if self.engine == "duckdb":
-            import duckdb
-
-            con = duckdb.connect(self.duckdb_path, read_only=True)
-            try:
-                table = con.sql(sql).to_arrow_table()
-            finally:
-                con.close()
-        else:
-            from orchestration.lib.bigquery import bigquery_client
-
-            with bigquery_client(self.bq_project, self.bq_location, self.bq_endpoint or None) as client:
-                table = client.query(sql).result().to_arrow(create_bqstorage_client=False)
-        return arrow_to_frame(table, categories, arrow_strings)
+        return arrow_to_frame(self.warehouse().read_arrow(sql), categories, arrow_strings)
 
     def row_counts(
         self, relations: list[tuple[str, str]], window: tuple[str, str] | None = None
     ) -> dict[tuple[str, str], int]:
-        """Rows per (schema, table), counted after dbt has exited (DuckDB allows one writer at a time)."""
-        return {relation: int(self.read_frame(row_count_sql(*relation, window)).iat[0, 0]) for relation in relations}
+        """Rows per (schema, table), of the inclusive ``event_date`` window when given.
+
+        Counted after dbt has exited: DuckDB lets no other process open the file while dbt writes it.
+        """
+        warehouse = self.warehouse()
+        dates = None if window is None else (date.fromisoformat(window[0]), date.fromisoformat(window[1]))
+        return {relation: warehouse.count_rows(*relation, dates) for relation in relations}
 
     @classmethod
     def from_settings(cls, warehouse: WarehouseSettings, bigquery: BigQuerySettings) -> "WarehouseResource":

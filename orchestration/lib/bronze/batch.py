@@ -12,22 +12,15 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.lib.bronze.reader import RawRecord
 from streaming.events.contract import Accepted, Rejected, parse_record
 from streaming.events.event_time import EventTimeRules
-from streaming.events.lake import event_fields, events_schema, quarantine_schema
-
-
-class RawRecord(NamedTuple):
-    partition: int
-    offset: int
-    timestamp_ms: int
-    value: bytes | None
-
+from streaming.events.lake import PROVENANCE_FIELDS, event_fields, events_schema, quarantine_schema
 
 EVENTS_SCHEMA = events_schema()
 QUARANTINE_SCHEMA = quarantine_schema()
@@ -62,6 +55,8 @@ def build_batch(
     bad: list[tuple[RawRecord, Rejected]] = []
     for rec in records:
         outcome = parse_record(rec.value)
+        if isinstance(outcome, Accepted):
+            outcome = _provenance_problem(outcome.event) or outcome
         if isinstance(outcome, Accepted) and rules is not None and outcome.occurred_at is not None:
             misplaced = rules.check(outcome.occurred_at, _record_time(rec, ingested_at))
             if misplaced is not None:
@@ -83,6 +78,18 @@ def build_batch(
     }
     quarantine = _table(QUARANTINE_SCHEMA, quarantine_cols, topic, "quarantined_at", ingested_at)
     return Batch(events, quarantine, Counter(o.reason for _, o in bad))
+
+
+def _provenance_problem(event: dict[str, Any]) -> Rejected | None:
+    """The edge's fields are not in the contract (any producer may send any extra field), so a
+    producer writing them by hand with another type is refused here rather than failing the batch."""
+    for name in PROVENANCE_FIELDS:
+        value = event.get(name)
+        if value is not None and not isinstance(value, str):
+            return Rejected(
+                f"invalid:{name}", f"{name} is set by the edge collector as text, got {type(value).__name__}"
+            )
+    return None
 
 
 def _record_time(rec: RawRecord, fallback: datetime) -> datetime:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from kafka import KafkaConsumer, TopicPartition
 
-from orchestration.lib.bronze.batch import RawRecord
 from orchestration.lib.bronze.ranges import OffsetRange
+
+
+class RawRecord(NamedTuple):
+    partition: int
+    offset: int
+    timestamp_ms: int
+    value: bytes | None
 
 
 class RangeReadError(RuntimeError):

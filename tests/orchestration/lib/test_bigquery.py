@@ -49,3 +49,18 @@ def test_rows_as_loaded_carry_their_file_and_the_raw_schema(tmp_path: Path) -> N
     assert rows.column(SOURCE_COLUMN).to_pylist() == ["bronze/events/f.parquet"] * 2
     assert rows.column("kafka_offset").to_pylist() == [7, 8]
     assert lake_file_rows(storage, "bronze/events/f.parquet") == 2
+
+
+def test_a_file_landed_before_the_provenance_columns_loads_with_them_as_nulls(tmp_path: Path) -> None:
+    storage = LocalLakeStorage(tmp_path, "us")
+    old_schema = pa.schema([f for f in EVENTS_SCHEMA if f.name not in ("received_at", "edge_id", "edge_region")])
+    row = {name: None for name in old_schema.names}
+    row.update(
+        event_id="e1", kafka_topic="t", kafka_partition=0, kafka_offset=1, ingested_at=datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    storage.write("bronze/events/old.parquet", to_parquet(pa.Table.from_pylist([row], schema=old_schema)))
+
+    rows = raw_rows(storage, "bronze/events/old.parquet")
+
+    assert rows.schema == raw_arrow_schema()
+    assert rows.column("edge_id").to_pylist() == [None] and rows.column("event_id").to_pylist() == ["e1"]

@@ -6,7 +6,7 @@ import orjson
 import pyarrow as pa
 
 from orchestration.lib import stream_metrics as sm
-from orchestration.lib.bronze.batch import RawRecord
+from orchestration.lib.bronze.reader import RawRecord
 from streaming.events.window_records import HOUR_MS, Aggregate, ClosedWindow, WindowKey, window_record
 
 HOUR = 1_795_132_800_000 - 1_795_132_800_000 % HOUR_MS

@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.bronze.batch import RawRecord, build_batch, to_parquet
+from orchestration.lib.bronze.batch import build_batch, to_parquet
 from orchestration.lib.bronze.ranges import OffsetRange, events_path
+from orchestration.lib.bronze.reader import RawRecord
 from orchestration.lib.lake import LocalLakeStorage
 from orchestration.lib.warehouse import bronze_glob, event_dates_in_bronze, row_count_sql, window_vars
 

@@ -24,7 +24,7 @@ from streaming.edge.settings import EdgeSettings
 from streaming.events.event_time import EventTimeSettings
 from streaming.kafka.broker import free_port
 from streaming.kafka.settings import KafkaSettings
-from tests.helpers import kill_group, metric_sum, stop_group
+from tests.helpers import kafka_env, kill_group, metric_sum, stop_group
 
 metric = metric_sum  # the edge tests read their /metrics with it
 
@@ -43,8 +43,7 @@ class EdgeConfig:
         """The environment that makes ``meridian edge`` use these settings."""
         e = self.edge
         return {
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
-            "MERIDIAN_EVENTS_TOPIC": self.kafka.events_topic,
+            **kafka_env(self.kafka),
             "MERIDIAN_EDGE_API_KEYS": orjson.dumps(e.api_keys).decode(),
             "MERIDIAN_EDGE_BUFFER_MAX_BYTES": str(e.buffer_max_bytes),
             "MERIDIAN_EDGE_BUFFER_SEGMENT_BYTES": str(e.buffer_segment_bytes),

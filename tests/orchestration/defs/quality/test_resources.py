@@ -25,13 +25,14 @@ def test_a_run_that_validates_imports_every_module_on_its_main_thread(tmp_path: 
     process already imported hides an import, every module must be imported on the main thread.
     """
     out = tmp_path / "imports.json"
-    subprocess.run(
+    probe = subprocess.run(
         [sys.executable, "-m", "tests.orchestration.defs.quality.import_probe", str(tmp_path), str(out)],
         cwd=REPO,
-        check=True,
         capture_output=True,
+        text=True,
         timeout=300,
     )
+    assert probe.returncode == 0, probe.stderr[-3000:]
     summary = json.loads(out.read_text(encoding="utf-8"))
     imports = [tuple(i) for i in summary["imports"]]
     elsewhere = [(module, thread) for module, thread, on_main in imports if not on_main]

@@ -69,7 +69,7 @@ def test_the_speed_layer_agrees_with_gold_and_a_wrong_window_is_caught(
     meta = evaluation.metadata
     assert evaluation.passed, meta
     assert meta["hours_compared"].value >= 2  # type: ignore[union-attr]
-    assert len(read_layer(s.lake_root, "us", "events", s.events_topic)) > 0
+    assert len(read_layer(s.lake.root, "us", "events", s.kafka.events_topic)) > 0
 
     # one window, overwritten with one event too many: the check must name that hour
     compared = meta["compared"].value  # type: ignore[union-attr]
@@ -85,7 +85,7 @@ def test_the_speed_layer_agrees_with_gold_and_a_wrong_window_is_caught(
     key = (
         f"{wrong['window_start_ms']}|{wrong['window_ms']}|{wrong['region']}|{wrong['event_type']}|{wrong['partition']}"
     )
-    producer.send(s.stream_metrics_topic, key=key.encode(), value=orjson.dumps(wrong)).get(timeout=30)
+    producer.send(s.stream.metrics_topic, key=key.encode(), value=orjson.dumps(wrong)).get(timeout=30)
     producer.close()
 
     evaluation = materialize(s)

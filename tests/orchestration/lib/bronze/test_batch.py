@@ -4,7 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 import orjson
 import pyarrow.parquet as pq
 
-from orchestration.lib.bronze.batch import EVENTS_SCHEMA, QUARANTINE_SCHEMA, RawRecord, build_batch, to_parquet
+from orchestration.lib.bronze.batch import EVENTS_SCHEMA, QUARANTINE_SCHEMA, build_batch, to_parquet
+from orchestration.lib.bronze.reader import RawRecord
 from streaming.events.event_time import BEFORE_PARTITIONS, TOO_FAR_IN_FUTURE, EventTimeRules
 
 GOOD = {
@@ -79,3 +80,10 @@ def test_edge_provenance_lands_in_bronze_and_is_null_for_events_sent_straight_to
         ("2026-11-26T10:15:01.250Z", "edge-eu-1", "eu"),
         (None, None, None),
     ]
+
+
+def test_provenance_of_another_type_is_quarantined_not_a_crash_of_the_batch() -> None:
+    forged = {**GOOD, "edge_id": 5}
+    batch = build_batch("t", [RawRecord(0, 0, 0, orjson.dumps(forged)), RawRecord(0, 1, 0, orjson.dumps(GOOD))])
+    assert batch.events.column("kafka_offset").to_pylist() == [1]
+    assert batch.reasons == {"invalid:edge_id": 1}

@@ -1,0 +1,180 @@
+"""``warehouse_sensor``: silver and gold follow bronze, one ``warehouse_job`` run at a time.
+
+Each tick reads three things from the instance: the latest landing of the table silver reads
+(``bronze/events``, or its BigQuery copy), whether a warehouse run is queued or running, and whether the
+reference tables (seeds, regions) were ever built. It asks for a run only when bronze landed since the
+last one it asked for, none is in flight, and ``interval_seconds`` have passed since then; the run
+is ``warehouse_job`` over today's partition (and yesterday's, for ``late_minutes`` after midnight),
+the job the daily schedule and ``meridian backfill`` run: one dbt build of silver, silver's checks
+(ERROR ones block gold), then one of gold. The decision is :func:`decide`, a pure function.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import dagster as dg
+
+from orchestration.defs.bronze.jobs import AssetJob
+from orchestration.defs.warehouse.jobs import range_tags
+from orchestration.defs.warehouse.settings import WarehouseFollowSettings
+
+WAREHOUSE_JOB = "warehouse_job"
+REFERENCE_JOB = "reference_job"
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+TICK_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class FollowCursor:
+    """``bronze``: the storage id of the latest landing a build was asked for; ``built_at`` and
+    ``reference_at``: when (epoch seconds) the last build and the last reference run were asked for."""
+
+    bronze: int = 0
+    built_at: float = 0.0
+    reference_at: float = 0.0
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> FollowCursor:
+        return cls(**json.loads(cursor)) if cursor else cls()
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one tick does: ``job`` None to skip (``reason`` says why), else the run to ask for."""
+
+    reason: str
+    cursor: FollowCursor
+    job: str | None = None
+    window: tuple[date, date] | None = None
+    run_key: str | None = None
+
+
+def follow_window(now: datetime, late: timedelta, first_partition: date) -> tuple[date, date] | None:
+    """The event dates a build covers at ``now``: today, and yesterday too within ``late`` of midnight (UTC)."""
+    now = now.astimezone(UTC)
+    today = now.date()
+    if today < first_partition:
+        return None
+    midnight = datetime(today.year, today.month, today.day, tzinfo=UTC)
+    first = today - timedelta(days=1) if now - midnight < late else today
+    return max(first, first_partition), today
+
+
+def decide(
+    cursor: FollowCursor,
+    *,
+    now: datetime,
+    latest_bronze: int | None,
+    in_flight: str | None,
+    reference_missing: bool,
+    interval: timedelta,
+    late: timedelta,
+    first_partition: date,
+) -> Decision:
+    """One tick: skip, build the reference tables once, or build silver and gold for the follow window.
+
+    ``latest_bronze`` is the storage id of bronze's latest landing (None: never landed); ``in_flight``
+    describes a warehouse run queued or running, if any.
+    """
+    stamp = now.timestamp()
+    if in_flight is not None:
+        return Decision(f"{in_flight} is in flight; one warehouse run at a time", cursor)
+    if latest_bronze is None:
+        return Decision("bronze has not landed anything yet", cursor)
+    if latest_bronze <= cursor.bronze:
+        return Decision(f"no bronze landing since the last build (event {cursor.bronze})", cursor)
+    if reference_missing:
+        if stamp - cursor.reference_at < interval.total_seconds():
+            return Decision("the reference tables are missing and their last run did not build them", cursor)
+        return Decision(
+            "the reference tables (seeds, regions) were never built: they come first",
+            FollowCursor(cursor.bronze, cursor.built_at, stamp),
+            job=REFERENCE_JOB,
+            run_key=f"reference-{latest_bronze}",
+        )
+    wait = cursor.built_at + interval.total_seconds() - stamp
+    if wait > 0:
+        due = datetime.fromtimestamp(cursor.built_at + interval.total_seconds(), UTC)
+        return Decision(f"bronze landed; the next build starts after {due:%H:%M:%S} UTC", cursor)
+    window = follow_window(now, late, first_partition)
+    if window is None:
+        return Decision(f"today is before the first daily partition ({first_partition})", cursor)
+    return Decision(
+        f"bronze landed (event {latest_bronze}): building event dates {window[0]} .. {window[1]}",
+        FollowCursor(latest_bronze, stamp, cursor.reference_at),
+        job=WAREHOUSE_JOB,
+        window=window,
+        run_key=f"warehouse-follow-{latest_bronze}",
+    )
+
+
+def _latest_storage_id(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
+    records = instance.fetch_materializations(key, limit=1).records
+    return records[0].storage_id if records else None
+
+
+def _in_flight(instance: dg.DagsterInstance) -> str | None:
+    for job in (WAREHOUSE_JOB, REFERENCE_JOB):
+        runs = instance.get_runs(filters=dg.RunsFilter(job_name=job, statuses=IN_FLIGHT), limit=1)
+        if runs:
+            return f"{job} run {runs[0].run_id} ({runs[0].status.value.lower()})"
+    return None
+
+
+def build_warehouse_sensor(
+    jobs: Sequence[AssetJob],
+    bronze: dg.AssetKey,
+    reference: Sequence[dg.AssetKey],
+    first_partition: date,
+    follow: WarehouseFollowSettings,
+) -> dg.SensorDefinition:
+    """``bronze``: the table silver reads; ``reference``: the seeds and dimensions gold joins."""
+    interval = timedelta(seconds=follow.interval_seconds)
+    late = timedelta(minutes=follow.late_minutes)
+
+    @dg.sensor(
+        name="warehouse_sensor",
+        jobs=list(jobs),
+        minimum_interval_seconds=min(TICK_SECONDS, follow.interval_seconds),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            f"Builds silver and gold for today (and yesterday for {follow.late_minutes} min after midnight UTC) "
+            f"once bronze lands: one warehouse_job run at a time, at most every {follow.interval_seconds} s."
+        ),
+    )
+    def warehouse_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        """Asks for ``warehouse_job`` over the follow window when bronze landed since the last build."""
+        instance = context.instance
+        decision = decide(
+            FollowCursor.parse(context.cursor),
+            now=datetime.now(UTC),
+            latest_bronze=_latest_storage_id(instance, bronze),
+            in_flight=_in_flight(instance),
+            reference_missing=any(_latest_storage_id(instance, key) is None for key in reference),
+            interval=interval,
+            late=late,
+            first_partition=first_partition,
+        )
+        if decision.job is None:
+            return dg.SensorResult(skip_reason=decision.reason, cursor=decision.cursor.dump())
+        context.log.info(decision.reason)
+        tags = {"meridian/trigger": "bronze"}
+        if decision.window is not None:
+            tags.update(range_tags(decision.window[0].isoformat(), decision.window[1].isoformat()))
+        request = dg.RunRequest(run_key=decision.run_key, job_name=decision.job, tags=tags)
+        return dg.SensorResult(run_requests=[request], cursor=decision.cursor.dump())
+
+    return warehouse_sensor
