@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration.settings import get_settings
+from orchestration.settings import PlatformSettings, get_settings
 
 log = logging.getLogger(__name__)
 LOCAL = Path(".local")
@@ -55,15 +55,23 @@ def _stop(proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> None:
     proc.poll()
 
 
+def _warehouse_location(settings: PlatformSettings) -> str:
+    if settings.warehouse.uses_bigquery:
+        return f"BigQuery {settings.bigquery.project} (dbt target {settings.warehouse.dbt_target})"
+    return str(settings.warehouse.duckdb_path.absolute())
+
+
 def run_platform(generator_rate: float, port: int, stream_port: int | None = None, edge_port: int | None = None) -> int:
     import orjson
 
+    from orchestration.defs.warehouse.settings import WarehouseFollowSettings
     from streaming.edge.auth import mint_key
     from streaming.edge.settings import EdgeSettings
     from streaming.kafka.admin import ensure_topic
     from streaming.kafka.broker import LocalBroker
 
     settings = get_settings()
+    follow = WarehouseFollowSettings()
     broker = None
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -177,6 +185,8 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
                     f"  real-time API  http://127.0.0.1:{stream_port}/v1/metrics/realtime  (log {logs / 'stream.log'})",
                     f"  DAGSTER_HOME   {dagster_home}",
                     f"  lake           {(settings.lake.root / settings.lake.primary_region).absolute()}",
+                    f"  warehouse      {_warehouse_location(settings)}: silver and gold follow bronze "
+                    f"(warehouse_sensor, a build at most every {follow.interval_seconds} s)",
                     "Press Ctrl-C to stop everything.",
                 ]
             ),

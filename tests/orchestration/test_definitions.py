@@ -1,10 +1,12 @@
-"""The code location loads, validates, and wires bronze with its check, job, retries and sensor."""
+"""The code location loads, validates, and wires bronze with its check, job, retries and sensor, and the
+warehouse with the sensor that makes silver and gold follow bronze."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +14,7 @@ import yaml
 
 from orchestration.definitions import build_definitions, defs
 from orchestration.defs.bronze.assets import BRONZE_EVENTS
+from orchestration.defs.warehouse.project import model_key
 from orchestration.settings import BigQuerySettings, BronzeSettings, PlatformSettings, WarehouseSettings
 from tests.helpers import REPO_ROOT
 
@@ -47,11 +50,29 @@ def test_bronze_has_a_blocking_coverage_check_and_a_job_that_retries() -> None:
     assert built.resolve_sensor_def("bronze_events_sensor").job_name == "bronze_job"
 
 
-def test_the_local_instance_enables_run_retries_and_serialises_bronze_runs() -> None:
-    config = yaml.safe_load((REPO_ROOT / "deploy" / "local" / "dagster" / "dagster.yaml").read_text())
+def test_the_local_instance_enables_run_retries_and_serialises_bronze_runs_and_dbt_builds(tmp_path: Path) -> None:
+    yaml_text = (REPO_ROOT / "deploy" / "local" / "dagster" / "dagster.yaml").read_text()
+    config = yaml.safe_load(yaml_text)
     assert config["run_retries"]["enabled"] is True
-    limits = config["run_coordinator"]["config"]["tag_concurrency_limits"]
+    limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
     assert {"key": "meridian/lane", "value": "bronze", "limit": 1} in limits
+    (tmp_path / "dagster.yaml").write_text(yaml_text)
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:  # Dagster accepts it as it is
+        pools = instance.get_concurrency_config().pool_config
+        assert pools.pool_granularity is not None and pools.pool_granularity.value == "run"
+        assert pools.default_pool_limit == 1
+
+
+def test_silver_and_gold_follow_bronze_through_the_warehouse_job_one_dbt_build_at_a_time() -> None:
+    built = build_definitions(PlatformSettings())
+    sensor = built.resolve_sensor_def("warehouse_sensor")
+    assert sorted(target.job_name for target in sensor.targets) == ["reference_job", "warehouse_job"]
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    partitions = built.resolve_job_def("warehouse_job").partitions_def
+    assert partitions is not None
+    assert partitions.get_last_partition_key() == datetime.now(UTC).date().isoformat()  # today is buildable
+    for name in ("stg_events", "fct_events", "fx_rates"):
+        assert built.resolve_assets_def(model_key(name)).op.pool == "warehouse"
 
 
 def test_a_bigquery_target_puts_the_raw_table_between_bronze_and_silver() -> None:
@@ -59,7 +80,7 @@ def test_a_bigquery_target_puts_the_raw_table_between_bronze_and_silver() -> Non
 
     local = build_definitions(PlatformSettings()).resolve_asset_graph()
     bigquery = build_definitions(_bigquery()).resolve_asset_graph()
-    stg = dg.AssetKey(["silver", "stg_events"])
+    stg = model_key("stg_events")
 
     assert BRONZE_EVENTS_BIGQUERY not in local.get_all_asset_keys()
     assert local.get(stg).parent_keys == {BRONZE_EVENTS}

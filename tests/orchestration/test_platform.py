@@ -1,5 +1,5 @@
-"""``meridian up`` end to end: traffic flows through the edge into Kafka, the stream and bronze; Ctrl-C
-stops everything."""
+"""``meridian up`` end to end: traffic flows through the edge into Kafka, the stream, bronze, silver and
+gold; Ctrl-C stops everything."""
 
 from __future__ import annotations
 
@@ -8,17 +8,48 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import dagster as dg
+import duckdb
 import httpx
 import psutil
 import pytest
 
+from orchestration.lib.warehouse_engines import DuckDBWarehouse, WarehouseLockedError
 from orchestration.settings import PlatformSettings
 from streaming.kafka.broker import free_port
 from tests.helpers import settings_env
 
 pytestmark = pytest.mark.integration
+
+GOLD_WITHIN_S = 300
+POLL_S = 2.0
+
+
+def gold_rows_on(settings: PlatformSettings, days: set[date]) -> int:
+    """Rows of gold.fct_events on ``days``; 0 while gold does not exist yet or dbt holds DuckDB's write lock."""
+    path = settings.warehouse.duckdb_path
+    if not path.exists():
+        return 0
+    try:
+        return DuckDBWarehouse(str(path), lock_timeout_s=0).count_rows("gold", "fct_events", (min(days), max(days)))
+    except WarehouseLockedError:
+        return 0  # a dbt build is writing: read again at the next poll
+    except duckdb.CatalogException:
+        return 0  # gold.fct_events is not built yet
+
+
+def warehouse_runs(dagster_home: Path) -> list[tuple[str, float, float]]:
+    """(job, start, end) of every warehouse and reference run the platform's instance recorded."""
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        records = instance.get_run_records(filters=dg.RunsFilter(job_name="warehouse_job")) + instance.get_run_records(
+            filters=dg.RunsFilter(job_name="reference_job")
+        )
+        return sorted(
+            (r.dagster_run.job_name, r.start_time or 0.0, r.end_time or time.time()) for r in records if r.start_time
+        )
 
 
 def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
@@ -53,10 +84,15 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
     )
     lake = settings.lake.root / "us" / "bronze" / "events"
     children: list[psutil.Process] = []
+    started = time.monotonic()
+    days = {datetime.now(UTC).date()}
     try:
-        deadline = time.monotonic() + 240
+        deadline = started + GOLD_WITHIN_S
         ui_ok = live = through_edge = False
-        while time.monotonic() < deadline:
+        gold_today = 0
+        for _ in range(int(GOLD_WITHIN_S / POLL_S) + 1):
+            if time.monotonic() >= deadline:
+                break
             assert up.poll() is None, up.stdout.read() if up.stdout else ""
             children = psutil.Process(up.pid).children(recursive=True) or children
             if not ui_ok:
@@ -79,13 +115,16 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
                     )
                 except httpx.HTTPError:
                     pass
-            if ui_ok and live and through_edge and any(lake.rglob("*.parquet")):
+            days.add(datetime.now(UTC).date())  # today, for a test that runs across midnight (UTC)
+            gold_today = gold_today or gold_rows_on(settings, days)
+            if ui_ok and live and through_edge and gold_today:
                 break
-            time.sleep(1)
+            time.sleep(POLL_S)
         assert ui_ok, "the Dagster UI never answered"
         assert live, "the streaming API never showed the generated traffic"
         assert through_edge, "the edge collector never forwarded the generator's traffic to Kafka"
         assert any(lake.rglob("*.parquet")), "the sensor never landed generated traffic in bronze"
+        assert gold_today > 0, f"gold.fct_events had no rows for today ({sorted(days)}) {GOLD_WITHIN_S} s after start"
     finally:
         up.send_signal(signal.SIGINT)
         out, _ = up.communicate(timeout=90)
@@ -96,3 +135,7 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
     assert len(children) >= 5  # edge, generator, stream, dagster dev, and dagster's webserver/daemon/code server
     still_running = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert still_running == [], [p.cmdline() for p in still_running]
+    # the runs that built gold (reference tables first, then silver and gold) never overlapped
+    runs = warehouse_runs(tmp_path / "dagster")
+    assert {job for job, _, _ in runs} == {"reference_job", "warehouse_job"}, runs
+    assert all(end <= nxt for (_, _, end), (_, nxt, _) in zip(runs, runs[1:], strict=False)), runs
