@@ -54,6 +54,7 @@ CASES: list[tuple[str, str, Callable[[], Any], Any]] = [
     ("MERIDIAN_KAFKA_SSL_CAFILE", "/etc/ca.pem", kafka("ssl_cafile"), Path("/etc/ca.pem")),
     ("MERIDIAN_KAFKA_SSL_CERTFILE", "/etc/cert.pem", kafka("ssl_certfile"), Path("/etc/cert.pem")),
     ("MERIDIAN_KAFKA_SSL_KEYFILE", "/etc/key.pem", kafka("ssl_keyfile"), Path("/etc/key.pem")),
+    ("MERIDIAN_KAFKA_BOOTSTRAP_TIMEOUT_SECONDS", "4", kafka("bootstrap_timeout_seconds"), 4),
     ("MERIDIAN_ENV", "dev", component(LakeSettings, "env"), "dev"),
     ("MERIDIAN_REGIONS", '["us", "eu"]', component(LakeSettings, "regions"), ["us", "eu"]),
     ("MERIDIAN_PRIMARY_REGION", "apac", component(LakeSettings, "primary_region"), "apac"),

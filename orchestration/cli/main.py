@@ -7,17 +7,17 @@ stays well under a second.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 # Typer's rich help costs ~0.6 s of imports on every call; plain Click help is instant.
 os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer  # noqa: E402
+
+from orchestration.cli.io import clear_errors, kafka_settings, post, send  # noqa: E402
 
 app = typer.Typer(
     help="Meridian: real-time and batch analytics across regions, orchestrated by Dagster.",
@@ -26,33 +26,6 @@ app = typer.Typer(
 )
 
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers; default from KAFKA_BOOTSTRAP_SERVERS.")]
-
-
-@contextlib.contextmanager
-def _clear_errors() -> Iterator[None]:
-    """Bad settings and an unreachable or refusing Kafka end the command with what to fix (exit 2), not a traceback."""
-    from pydantic import ValidationError
-
-    from streaming.kafka.clients import KafkaUnavailable
-
-    try:
-        yield
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or e['type']}: {e['msg']}" for e in exc.errors())
-        typer.echo(f"invalid settings ({exc.title}): {problems}", err=True)
-        raise typer.Exit(2) from None
-    except KafkaUnavailable as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
-def _kafka(bootstrap: str | None, topic: str | None = None) -> Any:
-    """Kafka's settings (security included) from the environment, with the command line's overrides."""
-    from streaming.kafka.settings import KafkaSettings
-
-    kafka = KafkaSettings()
-    updates = {k: v for k, v in {"bootstrap_servers": bootstrap, "events_topic": topic}.items() if v}
-    return kafka.model_copy(update=updates) if updates else kafka
 
 
 @app.command()
@@ -112,10 +85,10 @@ def generate(
             raise typer.BadParameter(f"--to {to!r} is not an http(s):// URL")
         if not api_key:
             raise typer.BadParameter("--to needs --api-key (or MERIDIAN_EDGE_API_KEY)")
-        _post((r.value for r in records), count, rate, to, api_key, batch_size, gzip)
+        post((r.value for r in records), count, rate, to, api_key, batch_size, gzip)
         return
-    with _clear_errors():
-        _send(((r.key, r.value) for r in records), count, rate, topic, bootstrap)
+    with clear_errors():
+        send(((r.key, r.value) for r in records), count, rate, topic, bootstrap)
 
 
 @app.command()
@@ -127,58 +100,8 @@ def produce(
 ) -> None:
     """Send a file's lines to Kafka verbatim, one record a line, invalid JSON included."""
     lines = file.read_bytes().splitlines()
-    with _clear_errors():
-        _send(((None, line) for line in lines), len(lines), rate, topic, bootstrap)
-
-
-def _send(records: object, total: int, rate: float | None, topic: str | None, bootstrap: str | None) -> None:
-    from tqdm import tqdm
-
-    from streaming.kafka import clients
-    from streaming.kafka.produce import send_all
-
-    kafka = _kafka(bootstrap, topic)
-    producer = clients.producer(kafka)
-    with tqdm(total=total, unit="rec", desc="produce", disable=None) as bar:  # no bar off a terminal
-        report = send_all(producer, kafka.events_topic, records, rate, bar.update)  # type: ignore[arg-type]
-    producer.close()
-    typer.echo(f"sent {report.sent}, acknowledged {report.acked}, failed {report.failed}")
-    if report.failed:
-        typer.echo("\n".join(report.errors), err=True)
-        raise typer.Exit(1)
-
-
-def _post(
-    lines: object, total: int, rate: float | None, url: str, api_key: str, batch_size: int, compress: bool
-) -> None:
-    import time
-
-    from tqdm import tqdm
-
-    from streaming.edge.client import EdgeClient, EdgeRefused, PostReport, batches
-
-    client = EdgeClient(url, api_key, compress=compress)
-    report = PostReport()
-    started = time.monotonic()
-    sent = 0
-    try:
-        with tqdm(total=total, unit="ev", desc="post", disable=None) as bar:
-            for batch in batches(lines, batch_size):  # type: ignore[arg-type]
-                if rate:
-                    ahead = sent / rate - (time.monotonic() - started)
-                    if ahead > 0:
-                        time.sleep(ahead)
-                client.send(batch, report)
-                sent += len(batch)
-                bar.update(len(batch))
-    except EdgeRefused as exc:
-        typer.echo(f"the edge refused a batch: {exc}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        client.close()
-    typer.echo(f"posted {sent} in {report.requests} requests: accepted {report.accepted}, rejected {report.rejected}")
-    if report.reasons:
-        typer.echo("rejected by reason: " + ", ".join(f"{k}={v}" for k, v in sorted(report.reasons.items())))
+    with clear_errors():
+        send(((None, line) for line in lines), len(lines), rate, topic, bootstrap)
 
 
 @app.command()
@@ -189,8 +112,8 @@ def topics(
     """Create the platform's Kafka topics if they do not exist."""
     from streaming.kafka.admin import ensure_topic
 
-    with _clear_errors():
-        kafka = _kafka(bootstrap)
+    with clear_errors():
+        kafka = kafka_settings(bootstrap)
         ensure_topic(kafka, kafka.events_topic, partitions or kafka.events_topic_partitions)
     typer.echo(f"topic {kafka.events_topic} ready")
 
@@ -243,8 +166,8 @@ def stream(
         updates["http_port"] = port
     if window_seconds is not None:
         updates["window_seconds"] = window_seconds
-    with _clear_errors():
-        serve(StreamSettings().model_copy(update=updates), _kafka(None))
+    with clear_errors():
+        serve(StreamSettings().model_copy(update=updates), kafka_settings(None))
 
 
 @app.command()
@@ -269,8 +192,8 @@ def edge(
     if buffer_dir is not None:
         updates["buffer_dir"] = buffer_dir
     try:
-        with _clear_errors():
-            serve(EdgeSettings().model_copy(update=updates), _kafka(None), EventTimeSettings())
+        with clear_errors():
+            serve(EdgeSettings().model_copy(update=updates), kafka_settings(None), EventTimeSettings())
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
