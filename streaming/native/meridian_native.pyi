@@ -1,4 +1,4 @@
-"""Type stubs of the Rust extension (``src/lib.rs``); maturin ships them with py.typed."""
+"""Type stubs of the Rust extension (``src/``); maturin ships them with py.typed."""
 
 from collections.abc import Callable
 from typing import Any

@@ -16,24 +16,42 @@ def daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
     return dg.DailyPartitionsDefinition(start_date=start_date, timezone="UTC", end_offset=1)
 
 
+REFERENCE_JOB = "reference_job"
+WAREHOUSE_JOB = "warehouse_job"
+BOOTSTRAP_JOB = "warehouse_bootstrap_job"
+
+
 def build_warehouse_jobs(
     reference: dg.AssetsDefinition,
     daily: list[dg.AssetsDefinition],
     checks_elsewhere: list[dg.AssetCheckKey],
 ) -> list[AssetJob]:
-    """``checks_elsewhere``: checks on these assets that only ``quality_job`` runs (freshness)."""
+    """``checks_elsewhere``: checks on these assets that only ``quality_job`` runs (freshness).
+
+    Every job runs its steps in one process: they run one after another anyway (each needs the
+    previous), and the run imports dbt's adapters and Great Expectations once.
+    """
+    daily_selection = dg.AssetSelection.assets(*daily) - dg.AssetSelection.checks(*checks_elsewhere)
     return [
         dg.define_asset_job(
-            "reference_job",
+            REFERENCE_JOB,
             selection=dg.AssetSelection.assets(reference),
             description="Seeds and dimensions (fx rates, regions).",
+            executor_def=dg.in_process_executor,
         ),
         dg.define_asset_job(
-            "warehouse_job",
-            selection=dg.AssetSelection.assets(*daily) - dg.AssetSelection.checks(*checks_elsewhere),
+            WAREHOUSE_JOB,
+            selection=daily_selection,
             description="Silver, its quality checks, then gold, for a range of event dates (one dbt build each).",
-            # The steps run one after another anyway (each needs the previous); one process imports
-            # Great Expectations once, in the background while silver builds (QualityResource).
+            executor_def=dg.in_process_executor,
+        ),
+        dg.define_asset_job(
+            BOOTSTRAP_JOB,
+            selection=dg.AssetSelection.assets(reference) | daily_selection,
+            description=(
+                "The first build of a new warehouse: the reference tables, then what warehouse_job builds "
+                "(warehouse_sensor runs it while the reference tables were never built)."
+            ),
             executor_def=dg.in_process_executor,
         ),
     ]

@@ -6,7 +6,9 @@ reference tables (seeds, regions) were ever built. It asks for a run only when b
 last one it asked for, none is in flight, and ``interval_seconds`` have passed since then; the run
 is ``warehouse_job`` over today's partition (and yesterday's, for ``late_minutes`` after midnight),
 the job the daily schedule and ``meridian backfill`` run: one dbt build of silver, silver's checks
-(ERROR ones block gold), then one of gold. The decision is :func:`decide`, a pure function.
+(ERROR ones block gold), then one of gold. A new warehouse has no reference tables for gold to join
+yet: its first run is ``warehouse_bootstrap_job``, the same with the reference tables built first.
+The decision is :func:`decide`, a pure function.
 """
 
 from __future__ import annotations
@@ -19,11 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 
 from orchestration.defs.bronze.jobs import AssetJob
-from orchestration.defs.warehouse.jobs import range_tags
+from orchestration.defs.warehouse.jobs import BOOTSTRAP_JOB, REFERENCE_JOB, WAREHOUSE_JOB, range_tags
 from orchestration.defs.warehouse.settings import WarehouseFollowSettings
 
-WAREHOUSE_JOB = "warehouse_job"
-REFERENCE_JOB = "reference_job"
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -31,17 +31,16 @@ IN_FLIGHT = [
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
-TICK_SECONDS = 15
+TICK_SECONDS = 10
 
 
 @dataclass(frozen=True)
 class FollowCursor:
-    """``bronze``: the storage id of the latest landing a build was asked for; ``built_at`` and
-    ``reference_at``: when (epoch seconds) the last build and the last reference run were asked for."""
+    """``bronze``: the storage id of the latest landing a build was asked for; ``built_at``: when (epoch
+    seconds) that build was asked for."""
 
     bronze: int = 0
     built_at: float = 0.0
-    reference_at: float = 0.0
 
     @classmethod
     def parse(cls, cursor: str | None) -> FollowCursor:
@@ -84,10 +83,11 @@ def decide(
     late: timedelta,
     first_partition: date,
 ) -> Decision:
-    """One tick: skip, build the reference tables once, or build silver and gold for the follow window.
+    """One tick: skip (the reason says why), or build silver and gold for the follow window.
 
     ``latest_bronze`` is the storage id of bronze's latest landing (None: never landed); ``in_flight``
-    describes a warehouse run queued or running, if any.
+    describes a warehouse run queued or running, if any; ``reference_missing`` says the reference
+    tables were never built, so the build starts with them.
     """
     stamp = now.timestamp()
     if in_flight is not None:
@@ -96,28 +96,21 @@ def decide(
         return Decision("bronze has not landed anything yet", cursor)
     if latest_bronze <= cursor.bronze:
         return Decision(f"no bronze landing since the last build (event {cursor.bronze})", cursor)
-    if reference_missing:
-        if stamp - cursor.reference_at < interval.total_seconds():
-            return Decision("the reference tables are missing and their last run did not build them", cursor)
+    due = cursor.built_at + interval.total_seconds()
+    if stamp < due:
         return Decision(
-            "the reference tables (seeds, regions) were never built: they come first",
-            FollowCursor(cursor.bronze, cursor.built_at, stamp),
-            job=REFERENCE_JOB,
-            run_key=f"reference-{latest_bronze}",
+            f"bronze landed; the next build starts after {datetime.fromtimestamp(due, UTC):%H:%M:%S} UTC", cursor
         )
-    wait = cursor.built_at + interval.total_seconds() - stamp
-    if wait > 0:
-        due = datetime.fromtimestamp(cursor.built_at + interval.total_seconds(), UTC)
-        return Decision(f"bronze landed; the next build starts after {due:%H:%M:%S} UTC", cursor)
     window = follow_window(now, late, first_partition)
     if window is None:
         return Decision(f"today is before the first daily partition ({first_partition})", cursor)
+    job, first = (BOOTSTRAP_JOB, "the reference tables, then ") if reference_missing else (WAREHOUSE_JOB, "")
     return Decision(
-        f"bronze landed (event {latest_bronze}): building event dates {window[0]} .. {window[1]}",
-        FollowCursor(latest_bronze, stamp, cursor.reference_at),
-        job=WAREHOUSE_JOB,
+        f"bronze landed (event {latest_bronze}): building {first}event dates {window[0]} .. {window[1]}",
+        FollowCursor(latest_bronze, stamp),
+        job=job,
         window=window,
-        run_key=f"warehouse-follow-{latest_bronze}",
+        run_key=f"{job}-follow-{latest_bronze}",
     )
 
 
@@ -127,7 +120,7 @@ def _latest_storage_id(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | 
 
 
 def _in_flight(instance: dg.DagsterInstance) -> str | None:
-    for job in (WAREHOUSE_JOB, REFERENCE_JOB):
+    for job in (WAREHOUSE_JOB, BOOTSTRAP_JOB, REFERENCE_JOB):
         runs = instance.get_runs(filters=dg.RunsFilter(job_name=job, statuses=IN_FLIGHT), limit=1)
         if runs:
             return f"{job} run {runs[0].run_id} ({runs[0].status.value.lower()})"
@@ -141,7 +134,8 @@ def build_warehouse_sensor(
     first_partition: date,
     follow: WarehouseFollowSettings,
 ) -> dg.SensorDefinition:
-    """``bronze``: the table silver reads; ``reference``: the seeds and dimensions gold joins."""
+    """``jobs``: ``warehouse_job`` and ``warehouse_bootstrap_job``; ``bronze``: the table silver reads;
+    ``reference``: the seeds and dimensions gold joins."""
     interval = timedelta(seconds=follow.interval_seconds)
     late = timedelta(minutes=follow.late_minutes)
 
@@ -171,9 +165,8 @@ def build_warehouse_sensor(
         if decision.job is None:
             return dg.SensorResult(skip_reason=decision.reason, cursor=decision.cursor.dump())
         context.log.info(decision.reason)
-        tags = {"meridian/trigger": "bronze"}
-        if decision.window is not None:
-            tags.update(range_tags(decision.window[0].isoformat(), decision.window[1].isoformat()))
+        window = decision.window
+        tags = range_tags(window[0].isoformat(), window[1].isoformat()) if window is not None else {}
         request = dg.RunRequest(run_key=decision.run_key, job_name=decision.job, tags=tags)
         return dg.SensorResult(run_requests=[request], cursor=decision.cursor.dump())
 

@@ -113,7 +113,7 @@ impl WindowCore {
         self.apply(py, &event)
     }
 
-    pub fn apply(&mut self, py: Python<'_>, e: &Event<'_>) -> PyResult<()> {
+    fn apply(&mut self, py: Python<'_>, e: &Event<'_>) -> PyResult<()> {
         let at = e.at;
         let start = at - at.rem_euclid(self.window_ms);
         if let Some(max) = self.max_event_ms {
