@@ -62,6 +62,11 @@ select
         as currency,
     cast(case when k % 3 = 0 then 2 else 1 end as integer) as schema_version,
     case when k % 3 = 0 then '5.' || (k % 9) end as app_version,
+    -- 40% came through an edge collector: when it took the event (a copy's own time), and which edge
+    case when k % 5 < 2 then strftime(ts + to_microseconds(250000 + i % 1000), '%Y-%m-%dT%H:%M:%S.%f') || 'Z'
+        end as received_at,
+    case when k % 5 < 2 then 'edge-' || region || '-1' end as edge_id,
+    case when k % 5 < 2 then region end as edge_region,
     '{topic}' as kafka_topic,
     cast({partition} as integer) as kafka_partition,
     i - {first} + {offset} as kafka_offset,
@@ -73,21 +78,24 @@ from events
 FLOOR_SQL = """
 create table stg_events as
 with typed as (
-    select *, cast(cast(occurred_at as timestamptz) at time zone 'UTC' as timestamp) as occurred_utc
+    select *, cast(cast(occurred_at as timestamptz) at time zone 'UTC' as timestamp) as occurred_utc,
+           try_cast(received_at as timestamptz) as received_utc
     from read_parquet('{glob}', union_by_name = true)
 )
 select event_id, event_type, occurred_utc as occurred_at, cast(occurred_utc as date) as event_date, region,
        user_id, session_id, country, device, latency_ms, amount, currency, schema_version, app_version,
-       kafka_partition, kafka_offset, ingested_at
+       received_utc as received_at, edge_id, edge_region, kafka_partition, kafka_offset, ingested_at
 from typed
-qualify row_number() over (partition by event_id order by ingested_at, kafka_partition, kafka_offset) = 1;
+qualify row_number() over (
+    partition by event_id order by coalesce(received_utc, ingested_at), kafka_partition, kafka_offset
+) = 1;
 
 create table fx_rates as select * from read_csv('{fx_rates}');
 
 create table fct_events as
 select e.event_id, e.event_type, e.occurred_at, e.event_date, e.region, e.user_id, e.session_id, e.country,
        e.device, e.latency_ms, e.amount, e.currency, cast(e.amount * f.rate_to_usd as decimal(38, 9)) as amount_usd,
-       e.app_version
+       e.app_version, e.received_at, e.edge_id, e.edge_region
 from stg_events e left join fx_rates f using (currency);
 
 create table fct_region_hourly_metrics as

@@ -50,7 +50,7 @@ def test_bronze_has_a_blocking_coverage_check_and_a_job_that_retries() -> None:
     assert built.resolve_sensor_def("bronze_events_sensor").job_name == "bronze_job"
 
 
-def test_the_local_instance_enables_run_retries_and_serialises_bronze_runs_and_dbt_builds(tmp_path: Path) -> None:
+def test_the_local_instance_retries_runs_and_serialises_bronze_runs_and_dbt_builds(tmp_path: Path) -> None:
     yaml_text = (REPO_ROOT / "deploy" / "local" / "dagster" / "dagster.yaml").read_text()
     config = yaml.safe_load(yaml_text)
     assert config["run_retries"]["enabled"] is True
@@ -66,7 +66,7 @@ def test_the_local_instance_enables_run_retries_and_serialises_bronze_runs_and_d
 def test_silver_and_gold_follow_bronze_through_the_warehouse_job_one_dbt_build_at_a_time() -> None:
     built = build_definitions(PlatformSettings())
     sensor = built.resolve_sensor_def("warehouse_sensor")
-    assert sorted(target.job_name for target in sensor.targets) == ["reference_job", "warehouse_job"]
+    assert sorted(target.job_name for target in sensor.targets) == ["warehouse_bootstrap_job", "warehouse_job"]
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     partitions = built.resolve_job_def("warehouse_job").partitions_def
     assert partitions is not None

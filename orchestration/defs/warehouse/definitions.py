@@ -30,10 +30,13 @@ def build(settings: PlatformSettings) -> dg.Definitions:
     start = settings.event_time.partitions_start_date
     reference, silver, gold = build_warehouse_assets(daily_partitions(start.isoformat()), translator)
     hourly_metrics = get_asset_key_for_model([gold], "fct_region_hourly_metrics")
-    jobs = build_warehouse_jobs(reference, [silver, gold], [dg.AssetCheckKey(hourly_metrics, FRESHNESS_CHECK)])
+    reference_job, warehouse_job, bootstrap_job = build_warehouse_jobs(
+        reference, [silver, gold], [dg.AssetCheckKey(hourly_metrics, FRESHNESS_CHECK)]
+    )
+    follow = WarehouseFollowSettings()
     return dg.Definitions(
         assets=[reference, silver, gold],
-        jobs=jobs,
-        sensors=[build_warehouse_sensor(jobs, upstream, list(reference.keys), start, WarehouseFollowSettings())],
+        jobs=[reference_job, warehouse_job, bootstrap_job],
+        sensors=[build_warehouse_sensor([warehouse_job, bootstrap_job], upstream, list(reference.keys), start, follow)],
         schedules=[build_warehouse_schedule(settings.warehouse.gold_lookback_days)],
     )

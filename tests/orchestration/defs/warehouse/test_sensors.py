@@ -61,7 +61,7 @@ def test_a_build_needs_a_new_landing_and_nothing_in_flight() -> None:
     assert build.job == "warehouse_job"
     assert build.window == (date(2026, 12, 1), date(2026, 12, 1))
     assert build.cursor == FollowCursor(bronze=10, built_at=NOON.timestamp())
-    assert build.run_key == "warehouse-follow-10"
+    assert build.run_key == "warehouse_job-follow-10"
     assert FollowCursor.parse(build.cursor.dump()) == build.cursor
 
 
@@ -73,14 +73,14 @@ def test_builds_start_at_most_once_per_interval() -> None:
     assert due.job == "warehouse_job" and due.cursor.bronze == 11
 
 
-def test_missing_reference_tables_are_built_first_and_then_silver_and_gold_at_once() -> None:
+def test_a_new_warehouse_builds_its_reference_tables_in_the_same_run_first() -> None:
     first = tick(FollowCursor(), reference_missing=True)
-    assert first.job == "reference_job"
-    assert first.cursor.bronze == 0  # the landing still waits for its build
-    # the reference run failed: it is not asked for again before the interval
-    assert tick(first.cursor, NOON + timedelta(seconds=30), reference_missing=True).job is None
-    then = tick(first.cursor, NOON + timedelta(seconds=30))
-    assert then.job == "warehouse_job"
+    assert first.job == "warehouse_bootstrap_job" and first.window == (date(2026, 12, 1), date(2026, 12, 1))
+    # that run failed before building them: the next build tries again, no sooner than any other
+    assert tick(first.cursor, NOON + timedelta(seconds=30), latest_bronze=11, reference_missing=True).job is None
+    again = tick(first.cursor, NOON + INTERVAL, latest_bronze=11, reference_missing=True)
+    assert again.job == "warehouse_bootstrap_job"
+    assert tick(first.cursor, NOON + INTERVAL, latest_bronze=11).job == "warehouse_job"
 
 
 def _sensor_result(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
@@ -98,16 +98,18 @@ def test_the_sensor_reads_landings_runs_and_reference_tables_from_the_instance(t
 
         instance.report_runless_asset_event(dg.AssetMaterialization(BRONZE_EVENTS))
         first = _sensor_result(defs, instance, None)
-        assert [r.job_name for r in first.run_requests or []] == ["reference_job"]
+        (request,) = first.run_requests or []
+        today = datetime.now(UTC).date().isoformat()
+        assert request.job_name == "warehouse_bootstrap_job"
+        assert request.tags[ASSET_PARTITION_RANGE_END] == today
+        assert request.tags[ASSET_PARTITION_RANGE_START] <= today
 
         for key in reference:
             instance.report_runless_asset_event(dg.AssetMaterialization(key))
-        second = _sensor_result(defs, instance, first.cursor)
-        (request,) = second.run_requests or []
-        today = datetime.now(UTC).date().isoformat()
-        assert request.job_name == "warehouse_job"
-        assert request.tags[ASSET_PARTITION_RANGE_END] == today
-        assert request.tags[ASSET_PARTITION_RANGE_START] <= today
+        instance.report_runless_asset_event(dg.AssetMaterialization(BRONZE_EVENTS))
+        interval_passed = FollowCursor(bronze=FollowCursor.parse(first.cursor).bronze).dump()
+        second = _sensor_result(defs, instance, interval_passed)
+        assert [r.job_name for r in second.run_requests or []] == ["warehouse_job"]
 
         running = dg.DagsterRun(job_name="warehouse_job", run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.STARTED)
         instance.add_run(running)
