@@ -12,13 +12,26 @@ from orchestration.settings import PlatformSettings
 from streaming.kafka.admin import ensure_topic
 from streaming.kafka.broker import LocalBroker, free_port
 from streaming.kafka.settings import KafkaSettings
-from tests.helpers import platform_settings
+from tests.helpers import SCRAM_PASSWORD, SCRAM_USER, platform_settings
 
 
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
     """A real single-node KRaft broker on free loopback ports, in a temp dir, for the session."""
     broker = LocalBroker(home=tmp_path_factory.mktemp("kafka"), partitions=6)
+    broker.start(timeout_s=120)
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def scram_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A second broker whose SASL_PLAINTEXT listener requires SCRAM-SHA-512 (user ``SCRAM_USER``)."""
+    broker = LocalBroker(
+        home=tmp_path_factory.mktemp("kafka-scram"), partitions=6, scram_users={SCRAM_USER: SCRAM_PASSWORD}
+    )
     broker.start(timeout_s=120)
     try:
         yield broker

@@ -17,6 +17,8 @@ from streaming.kafka import clients
 from streaming.kafka.settings import KafkaSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The user of the SCRAM broker (``scram_broker``), a throwaway loopback broker of the test session.
+SCRAM_USER, SCRAM_PASSWORD = "meridian", "pipeline-test secret!"  # noqa: S105
 
 
 @dataclass(frozen=True)

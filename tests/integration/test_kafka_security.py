@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,25 +29,20 @@ from streaming.generator import TrafficSpec, generate
 from streaming.kafka.admin import end_offsets
 from streaming.kafka.broker import LocalBroker
 from streaming.kafka.settings import KafkaSettings
-from tests.helpers import kafka_env, read_layer
+from tests.helpers import SCRAM_PASSWORD, SCRAM_USER, kafka_env, read_layer
 from tests.streaming.edge.edge_helpers import KEY, InProcessEdge, edge_settings, metric, wait_for
 from tests.streaming.realtime.service_helpers import StreamProcess, end_of, stream_settings, tick
 
 pytestmark = pytest.mark.integration
 
-USER, PASSWORD = "meridian", "scram-" + uuid.uuid4().hex
+USER, PASSWORD = SCRAM_USER, SCRAM_PASSWORD
 TOPIC = "secure.events.v1"
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
-    running = LocalBroker(home=tmp_path_factory.mktemp("scram"), partitions=6, scram_users={USER: PASSWORD})
-    running.start(timeout_s=120)
-    try:
-        yield running
-    finally:
-        running.stop()
+@pytest.fixture()
+def broker(scram_broker: LocalBroker) -> LocalBroker:
+    return scram_broker
 
 
 def secured(broker: LocalBroker, **changes: object) -> KafkaSettings:

@@ -2,7 +2,7 @@
 
 The pipeline's authenticated runs rely on this listener behaving like a production one: the
 right credentials work end to end, wrong or missing ones are refused, and a restart keeps the
-users. One broker serves the module (a JVM takes seconds to start); each test uses its own topic
+users. One broker serves the session (``scram_broker``: a JVM takes seconds to start); each test uses its own topic
 and leaves the broker running, so the tests pass in any order.
 """
 
@@ -12,7 +12,6 @@ import re
 import socket
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,11 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaTimeoutError
 
 from streaming.kafka.broker import LocalBroker, server_properties
+from tests.helpers import SCRAM_PASSWORD, SCRAM_USER
 
 pytestmark = pytest.mark.integration
 
-USER = "meridian"
-PASSWORD = "pipeline-test secret!"  # noqa: S105 - a credential of a throwaway loopback broker
+USER, PASSWORD = SCRAM_USER, SCRAM_PASSWORD
 
 # A refused client retries until its bootstrap deadline (30 s by default); a short one keeps each
 # refusal to a few seconds while leaving an admitted client ample time on a loaded machine.
@@ -40,15 +39,9 @@ def _scram(username: str, password: str) -> dict[str, object]:
     }
 
 
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
-    """A broker of this module's own: the session one has no SCRAM users."""
-    local = LocalBroker(home=tmp_path_factory.mktemp("kafka-scram"), partitions=1, scram_users={USER: PASSWORD})
-    local.start(timeout_s=120)
-    try:
-        yield local
-    finally:
-        local.stop()
+@pytest.fixture()
+def broker(scram_broker: LocalBroker) -> LocalBroker:
+    return scram_broker
 
 
 def _create_topic(bootstrap: str, credentials: dict[str, object]) -> str:
