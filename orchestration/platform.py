@@ -64,14 +64,13 @@ def _warehouse_location(settings: PlatformSettings) -> str:
 def run_platform(generator_rate: float, port: int, stream_port: int | None = None, edge_port: int | None = None) -> int:
     import orjson
 
-    from orchestration.defs.warehouse.settings import WarehouseFollowSettings
     from streaming.edge.auth import mint_key
     from streaming.edge.settings import EdgeSettings
     from streaming.kafka.admin import ensure_topic
     from streaming.kafka.broker import LocalBroker
 
     settings = get_settings()
-    follow = WarehouseFollowSettings()
+    follow = settings.follow
     broker = None
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     children: list[tuple[str, subprocess.Popen[bytes]]] = []

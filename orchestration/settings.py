@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orchestration.defs.warehouse.settings import WarehouseFollowSettings
 from quality.alerts.settings import AlertSettings
 from quality.settings import QualitySettings
 from streaming.events.event_time import EventTimeSettings
@@ -108,6 +109,7 @@ class PlatformSettings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     lake: LakeSettings = field(default_factory=LakeSettings)
     warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
+    follow: WarehouseFollowSettings = field(default_factory=WarehouseFollowSettings)
     bigquery: BigQuerySettings = field(default_factory=BigQuerySettings)
     bronze: BronzeSettings = field(default_factory=BronzeSettings)
     event_time: EventTimeSettings = field(default_factory=EventTimeSettings)

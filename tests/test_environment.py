@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from orchestration.defs.warehouse.settings import WarehouseFollowSettings
 from orchestration.settings import (
     BigQuerySettings,
     BronzeSettings,
@@ -66,6 +67,8 @@ CASES: list[tuple[str, str, Callable[[], Any], Any]] = [
     ("MERIDIAN_DBT_TARGET", "dev", component(WarehouseSettings, "dbt_target"), "dev"),
     ("MERIDIAN_DUCKDB_PATH", "/data/w.duckdb", component(WarehouseSettings, "duckdb_path"), Path("/data/w.duckdb")),
     ("MERIDIAN_GOLD_LOOKBACK_DAYS", "7", component(WarehouseSettings, "gold_lookback_days"), 7),
+    ("MERIDIAN_WAREHOUSE_FOLLOW_INTERVAL_SECONDS", "300", component(WarehouseFollowSettings, "interval_seconds"), 300),
+    ("MERIDIAN_WAREHOUSE_FOLLOW_LATE_MINUTES", "30", component(WarehouseFollowSettings, "late_minutes"), 30),
     (
         "MERIDIAN_PARTITIONS_START_DATE",
         "2026-01-02",

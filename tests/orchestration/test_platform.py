@@ -17,6 +17,7 @@ import httpx
 import psutil
 import pytest
 
+from orchestration.defs.warehouse.project import model_key
 from orchestration.lib.warehouse_engines import DuckDBWarehouse, WarehouseLockedError
 from orchestration.settings import PlatformSettings
 from streaming.kafka.broker import free_port
@@ -39,6 +40,13 @@ def gold_rows_on(settings: PlatformSettings, days: set[date]) -> int:
         return 0  # a dbt build is writing: read again at the next poll
     except duckdb.CatalogException:
         return 0  # gold.fct_events is not built yet
+
+
+def gold_materialized(dagster_home: Path) -> bool:
+    """Dagster recorded gold.fct_events, so dbt has let go of the file; reading it earlier could hold
+    DuckDB's lock just as dbt opens it for writing, and fail that build."""
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        return bool(instance.fetch_materializations(model_key("fct_events"), limit=1).records)
 
 
 def warehouse_runs(dagster_home: Path) -> list[tuple[str, float, float]]:
@@ -118,7 +126,8 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
                 except httpx.HTTPError:
                     pass
             days.add(datetime.now(UTC).date())  # today, for a test that runs across midnight (UTC)
-            gold_today = gold_today or gold_rows_on(settings, days)
+            if ui_ok and not gold_today and gold_materialized(tmp_path / "dagster"):
+                gold_today = gold_rows_on(settings, days)
             if ui_ok and live and through_edge and gold_today:
                 break
             time.sleep(POLL_S)

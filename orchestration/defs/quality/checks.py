@@ -18,14 +18,15 @@ from orchestration.defs.bronze.assets import BRONZE_EVENTS
 from orchestration.defs.quality.resources import QualityResource
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
 from orchestration.defs.warehouse.jobs import ASSET_PARTITION_RANGE_END, ASSET_PARTITION_RANGE_START
+from orchestration.defs.warehouse.project import model_key
 from orchestration.defs.warehouse.resources import WarehouseResource
 from orchestration.lib import quality_sql
 from quality.rules import Severity, Suite
 from quality.suites import BRONZE_EVENTS as BRONZE_SUITE
 from quality.suites import GOLD_METRICS, SILVER_EVENTS
 
-STG_EVENTS = dg.AssetKey(["silver", "stg_events"])
-FCT_REGION_HOURLY_METRICS = dg.AssetKey(["gold", "fct_region_hourly_metrics"])
+STG_EVENTS = model_key("stg_events")
+FCT_REGION_HOURLY_METRICS = model_key("fct_region_hourly_metrics")
 FRESHNESS_CHECK = "gold_fresh"
 
 Frames = Callable[..., Mapping[str, Any]]
@@ -107,7 +108,7 @@ def silver_events_quality(
 
 @dg.multi_asset_check(
     # revenue is reconciled with fct_events: in a run that builds both, wait for it too
-    specs=_specs(GOLD_METRICS, FCT_REGION_HOURLY_METRICS, deps=(dg.AssetKey(["gold", "fct_events"]),)),
+    specs=_specs(GOLD_METRICS, FCT_REGION_HOURLY_METRICS, deps=(model_key("fct_events"),)),
     name="gold_metrics_quality",
 )
 def gold_metrics_quality(

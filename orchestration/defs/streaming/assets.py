@@ -7,6 +7,7 @@ import dagster as dg
 import pyarrow.parquet as pq
 
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
+from orchestration.defs.warehouse.project import model_key
 from orchestration.defs.warehouse.resources import WarehouseResource
 from orchestration.lib import stream_metrics as sm
 from orchestration.lib.bronze.ranges import plan_ranges
@@ -84,7 +85,7 @@ def _hour(check: sm.HourCheck) -> dict[str, Any]:
 @dg.asset_check(
     asset=STREAM_REGION_MINUTE,
     name="streaming_matches_gold",
-    additional_deps=[dg.AssetKey(["gold", "fct_region_hourly_metrics"])],
+    additional_deps=[model_key("fct_region_hourly_metrics")],
     description=(
         "Speed layer vs batch layer per (region, hour) without late events: event counts equal, p95 latency "
         "within 2%. Hours with late events (gold counts them, the stream leaves them to gold) are skipped."

@@ -17,7 +17,6 @@ def build(settings: PlatformSettings) -> dg.Definitions:
     from orchestration.defs.warehouse.jobs import build_warehouse_jobs, build_warehouse_schedule, daily_partitions
     from orchestration.defs.warehouse.project import MeridianTranslator
     from orchestration.defs.warehouse.sensors import build_warehouse_sensor
-    from orchestration.defs.warehouse.settings import WarehouseFollowSettings
 
     translator = MeridianTranslator()
     upstream = BRONZE_EVENTS
@@ -33,7 +32,7 @@ def build(settings: PlatformSettings) -> dg.Definitions:
     reference_job, warehouse_job, bootstrap_job = build_warehouse_jobs(
         reference, [silver, gold], [dg.AssetCheckKey(hourly_metrics, FRESHNESS_CHECK)]
     )
-    follow = WarehouseFollowSettings()
+    follow = settings.follow
     return dg.Definitions(
         assets=[reference, silver, gold],
         jobs=[reference_job, warehouse_job, bootstrap_job],

@@ -9,16 +9,14 @@ from orchestration.lib.warehouse import lookback_window
 
 ASSET_PARTITION_RANGE_START = "dagster/asset_partition_range_start"
 ASSET_PARTITION_RANGE_END = "dagster/asset_partition_range_end"
+REFERENCE_JOB = "reference_job"
+WAREHOUSE_JOB = "warehouse_job"
+BOOTSTRAP_JOB = "warehouse_bootstrap_job"
 
 
 def daily_partitions(start_date: str) -> dg.DailyPartitionsDefinition:
     """One partition per UTC event date, today's included: it fills up as bronze lands, and is rebuilt as it does."""
     return dg.DailyPartitionsDefinition(start_date=start_date, timezone="UTC", end_offset=1)
-
-
-REFERENCE_JOB = "reference_job"
-WAREHOUSE_JOB = "warehouse_job"
-BOOTSTRAP_JOB = "warehouse_bootstrap_job"
 
 
 def build_warehouse_jobs(
@@ -64,7 +62,7 @@ def range_tags(first: str, last: str) -> dict[str, str]:
 
 def build_warehouse_schedule(lookback_days: int) -> dg.ScheduleDefinition:
     @dg.schedule(
-        job_name="warehouse_job",
+        job_name=WAREHOUSE_JOB,
         cron_schedule="30 0 * * *",
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,

@@ -7,7 +7,7 @@ from orchestration.lib.bronze.batch import build_batch, to_parquet
 from orchestration.lib.bronze.ranges import OffsetRange, events_path
 from orchestration.lib.bronze.reader import RawRecord
 from orchestration.lib.lake import LocalLakeStorage
-from orchestration.lib.warehouse import bronze_glob, event_dates_in_bronze, row_count_sql, window_vars
+from orchestration.lib.warehouse import bronze_glob, event_dates_in_bronze, window_vars
 
 
 def test_a_partition_window_becomes_inclusive_dates() -> None:
@@ -27,15 +27,3 @@ def test_event_dates_come_from_bronze_in_utc(tmp_path: Path) -> None:
     ]
     lake.write(events_path("t", OffsetRange(0, 0, 2)), to_parquet(build_batch("t", records).events))
     assert event_dates_in_bronze(bronze_glob(lake, "t")) == [date(2026, 11, 1), date(2026, 11, 3)]
-
-
-def test_row_counts_cover_the_window_of_a_partitioned_run_or_the_whole_table() -> None:
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("create schema gold")
-    con.execute(
-        "create table gold.t as select date '2026-11-01' + cast(i % 5 as integer) as event_date from range(50) r(i)"
-    )
-    assert con.execute(row_count_sql("gold", "t", None)).fetchone() == (50,)
-    assert con.execute(row_count_sql("gold", "t", ("2026-11-02", "2026-11-03"))).fetchone() == (20,)
