@@ -42,6 +42,15 @@ def gold_hourly(hourly: pd.DataFrame, purchases: pd.DataFrame) -> pd.DataFrame:
     return merged
 
 
+def complete_days(first: date, last: date, today: date) -> list[date]:
+    """The days of ``first..last`` that are over (before ``today``, UTC).
+
+    Gold follows bronze all day (``warehouse_sensor``), so today's volume is a partial day; held
+    against whole days it would read as a drop every morning.
+    """
+    return [first + timedelta(days=i) for i in range((last - first).days + 1) if first + timedelta(days=i) < today]
+
+
 def daily_volume(volumes: pd.DataFrame, days: list[date], trailing: int, min_history: int) -> pd.DataFrame:
     """For each of ``days`` with enough history, how many sigmas its volume is from the trailing mean.
 

@@ -42,3 +42,11 @@ def test_a_day_with_no_data_at_all_is_a_drop(missing_day_volume: int) -> None:
     volumes = pd.DataFrame({"event_date": days[:9], "events": [500, 510, 490, 505, 495, 500, 502, 498, 501]})
     frame = daily_volume(volumes, [days[9]], trailing=14, min_history=7)
     assert frame["events"].iloc[0] == missing_day_volume and frame["volume_sigma"].iloc[0] < -3
+
+
+def test_only_days_that_are_over_are_held_against_the_trailing_volume() -> None:
+    from quality.frames import complete_days
+
+    first, today = date(2026, 11, 28), date(2026, 12, 1)
+    assert complete_days(first, today, today) == [date(2026, 11, 28), date(2026, 11, 29), date(2026, 11, 30)]
+    assert complete_days(today, today, today) == []

@@ -115,7 +115,7 @@ def gold_metrics_quality(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, quality: QualityResource
 ) -> Iterator[dg.AssetCheckResult]:
     """GX suite ``gold_metrics``: hourly metrics, revenue against fct_events, daily volume against its history."""
-    from quality.frames import daily_volume, gold_hourly
+    from quality.frames import complete_days, daily_volume, gold_hourly
 
     params = quality.params()
     window = run_window(context, quality.lookback_days)
@@ -126,7 +126,7 @@ def gold_metrics_quality(
         frames["rows"] = gold_hourly(hourly, purchases)
     volumes = warehouse.read_frame(quality_sql.daily_volume_sql(window, params.volume_trailing_days))
     first, last = (datetime.fromisoformat(d).date() for d in window)
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    days = complete_days(first, last, datetime.now(UTC).date())
     daily = daily_volume(volumes, days, params.volume_trailing_days, params.volume_min_history_days)
     if len(daily):
         frames["daily_volume"] = daily
