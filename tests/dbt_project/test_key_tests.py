@@ -7,15 +7,12 @@ so this test injects them into a hand-made silver table and runs the real ``dbt 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.defs.warehouse.project import DBT_PROJECT_DIR
+from tests.dbt_project.dbt_cli import run_dbt
 
 pytestmark = pytest.mark.integration
 
@@ -42,19 +39,8 @@ def test_null_keys_and_duplicate_ids_fail_dbt_tests_at_error_severity(tmp_path: 
     )
     con.close()
 
-    dbt = Path(sys.executable).parent / "dbt"
     target = tmp_path / "target"
-    env = {**os.environ, "MERIDIAN_DUCKDB_PATH": str(db), "MERIDIAN_DBT_TARGET": "local"}
-    args = [str(dbt), "test", "--select", "stg_events", "--exclude", "test_type:unit", "--profiles-dir", "."]
-    run = subprocess.run(
-        [*args, "--target-path", str(target)],
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    run = run_dbt(tmp_path, "test", "--select", "stg_events", "--exclude", "test_type:unit")
 
     assert run.returncode == 1, run.stdout[-3000:]  # dbt exits 1 when a test fails
     results = json.loads((target / "run_results.json").read_text())["results"]

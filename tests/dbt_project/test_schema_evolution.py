@@ -7,20 +7,16 @@ the run, fill them for the days it rebuilds, and leave every other day's rows in
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.defs.warehouse.project import DBT_PROJECT_DIR
 from orchestration.lib.bronze.batch import build_batch, to_parquet
 from orchestration.lib.bronze.reader import RawRecord
 from streaming.generator import TrafficSpec, generate
+from tests.dbt_project.dbt_cli import run_dbt
 from tests.dbt_project.oracle import expected_gold
 from tests.dbt_project.provenance import through_edges
 
@@ -45,17 +41,7 @@ ROWS = {
 
 
 def dbt(tmp_path: Path, *args: str, dbt_vars: dict[str, str]) -> None:
-    env = {**os.environ, "MERIDIAN_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"), "MERIDIAN_DBT_TARGET": "local"}
-    command = [str(Path(sys.executable).parent / "dbt"), *args, "--profiles-dir", ".", "--vars", json.dumps(dbt_vars)]
-    run = subprocess.run(
-        [*command, "--target-path", str(tmp_path / "target")],
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    run = run_dbt(tmp_path, *args, dbt_vars=dbt_vars)
     assert run.returncode == 0, run.stdout[-3000:]
 
 
