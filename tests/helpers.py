@@ -53,10 +53,6 @@ def platform_settings(bootstrap: str, topic: str, tmp_path: Path, **updates: dic
     return PlatformSettings.under(tmp_path, bootstrap, topic).replaced(**updates)
 
 
-def updated(settings: PlatformSettings, **updates: dict[str, object]) -> PlatformSettings:
-    return settings.replaced(**updates)
-
-
 def settings_env(settings: PlatformSettings) -> dict[str, str]:
     """The environment that makes a child process (CLI, webserver, dagster dev) use ``settings``."""
     return {

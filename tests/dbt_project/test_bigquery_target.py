@@ -21,7 +21,7 @@ from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
 from tests.dbt_project.gold import assert_gold_matches_oracle, read_gold
 from tests.dbt_project.provenance import kept_copies_that_were_not_first, through_edges
-from tests.helpers import produce_and_place, updated
+from tests.helpers import produce_and_place
 
 pytestmark = pytest.mark.integration
 
@@ -40,8 +40,7 @@ SPEC = TrafficSpec(
 @pytest.fixture()
 def bq_settings(settings: PlatformSettings, bigquery_endpoint: str) -> PlatformSettings:
     """The emulator target, in a project of its own so tests never see each other's datasets."""
-    return updated(
-        settings,
+    return settings.replaced(
         warehouse={"dbt_target": "emulator"},
         bigquery={
             "endpoint": bigquery_endpoint,
@@ -89,7 +88,7 @@ def test_gold_on_bigquery_matches_an_independent_computation(bq_settings: Platfo
 def test_the_raw_table_holds_each_lake_file_once(bq_settings: PlatformSettings) -> None:
     records = list(generate(TrafficSpec(count=3_000, seed=5, malformed=0.02)))
     produce_and_place(bq_settings.kafka.bootstrap_servers, bq_settings.kafka.events_topic, records)
-    assert run_pending(updated(bq_settings, warehouse={"dbt_target": "local"}), warehouse=False).success
+    assert run_pending(bq_settings.replaced(warehouse={"dbt_target": "local"}), warehouse=False).success
     storage = LakeResource.from_settings(bq_settings.lake).storage()
     files = storage.list("bronze/events/")
     assert len(files) > 2

@@ -13,15 +13,15 @@ from orchestration.lib.lake import GcsLakeStorage
 from orchestration.runner import run_pending
 from orchestration.settings import LakeBackend, PlatformSettings
 from streaming.generator import TrafficSpec, generate
-from tests.helpers import produce_and_place, updated
+from tests.helpers import produce_and_place
 
 pytestmark = pytest.mark.integration
 
 
 def test_bronze_lands_in_the_regional_gcs_bucket(settings: PlatformSettings, gcs_endpoint: str) -> None:
     prefix = f"lake-{uuid.uuid4().hex[:8]}"
-    settings = updated(
-        settings, lake={"backend": LakeBackend.GCS, "gcs_bucket_prefix": prefix, "gcs_endpoint": gcs_endpoint}
+    settings = settings.replaced(
+        lake={"backend": LakeBackend.GCS, "gcs_bucket_prefix": prefix, "gcs_endpoint": gcs_endpoint}
     )
     storage = LakeResource.from_settings(settings.lake).storage()
     assert isinstance(storage, GcsLakeStorage) and storage.bucket_name == f"{prefix}-us"

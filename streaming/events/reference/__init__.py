@@ -31,7 +31,3 @@ def _rates() -> tuple[tuple[str, float], ...]:
 def load_fx_rates() -> dict[str, float]:
     """currency -> rate to US dollars (a fresh dict: callers may keep it)."""
     return dict(_rates())
-
-
-def currencies() -> tuple[str, ...]:
-    return tuple(currency for currency, _ in _rates())

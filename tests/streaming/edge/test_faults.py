@@ -17,7 +17,6 @@ from orchestration.settings import PlatformSettings
 from streaming.edge.client import EdgeClient, PostReport
 from streaming.generator import TrafficSpec, generate
 from streaming.kafka.broker import LocalBroker, free_port
-from tests.helpers import updated
 from tests.streaming.edge.edge_helpers import (
     KEY,
     EdgeProcess,
@@ -42,7 +41,7 @@ def ids(lines: list[bytes]) -> list[str]:
 
 def dead_kafka(settings: PlatformSettings) -> PlatformSettings:
     """PlatformSettings whose bootstrap address has nothing listening: Kafka is down from the start."""
-    return updated(settings, kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"})
+    return settings.replaced(kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"})
 
 
 def test_kafka_stopped_for_30s_under_load_loses_no_accepted_event(

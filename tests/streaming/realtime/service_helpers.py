@@ -25,7 +25,7 @@ from streaming.generator import GeneratedRecord
 from streaming.kafka import clients
 from streaming.kafka.broker import free_port
 from streaming.realtime.windows import PartitionWindows
-from tests.helpers import kill_group, metric_sum, produce_and_place, settings_env, stop_group, updated
+from tests.helpers import kill_group, metric_sum, produce_and_place, settings_env, stop_group
 
 WINDOW_MS, LATENESS_MS = 60_000, 10_000
 
@@ -33,8 +33,7 @@ WINDOW_MS, LATENESS_MS = 60_000, 10_000
 def stream_settings(settings: PlatformSettings) -> PlatformSettings:
     """Topics and a consumer group of the test's own on the shared broker."""
     suffix = uuid.uuid4().hex[:8]
-    return updated(
-        settings,
+    return settings.replaced(
         stream={
             "group_id": f"stream-{suffix}",
             "metrics_topic": f"test.metrics.{suffix}",

@@ -12,7 +12,7 @@ from orchestration.defs.bronze.sensors import advance_cursor, resume_offsets
 from orchestration.lib.bronze.ranges import OffsetRange
 from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
-from tests.helpers import produce_and_place, read_layer, updated
+from tests.helpers import produce_and_place, read_layer
 
 
 def test_resume_takes_the_furthest_of_cursor_and_lake() -> None:
@@ -36,7 +36,7 @@ def _execute(defs: dg.Definitions, instance: dg.DagsterInstance, request: dg.Run
 
 @pytest.mark.integration
 def test_sensor_requests_each_range_once_and_resumes_after_a_restart(settings: PlatformSettings) -> None:
-    settings = updated(settings, bronze={"max_records_per_range": 80})
+    settings = settings.replaced(bronze={"max_records_per_range": 80})
     defs = build_definitions(settings)
     bootstrap, topic = settings.kafka.bootstrap_servers, settings.kafka.events_topic
     produce_and_place(bootstrap, topic, list(generate(TrafficSpec(count=1200, seed=1, malformed=0.02))))

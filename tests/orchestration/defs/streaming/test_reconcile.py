@@ -20,7 +20,7 @@ from orchestration.runner import run_pending
 from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
 from streaming.kafka import clients
-from tests.helpers import read_layer, updated
+from tests.helpers import read_layer
 from tests.streaming.realtime.service_helpers import (
     StreamProcess,
     end_of,
@@ -49,7 +49,7 @@ def materialize(settings: PlatformSettings) -> dg.AssetCheckEvaluation:
 def test_the_speed_layer_agrees_with_gold_and_a_wrong_window_is_caught(
     settings: PlatformSettings, tmp_path: Path
 ) -> None:
-    s = stream_settings(updated(settings, event_time={"partitions_start_date": "2026-11-19"}))
+    s = stream_settings(settings.replaced(event_time={"partitions_start_date": "2026-11-19"}))
     spec = TrafficSpec(count=4_000, seed=31, start=START, days=MINUTES / 1440, ordered=True, duplicates=0.0, late=0.01)
     by_partition = place(s, list(generate(spec)))
     tick(s, by_partition, end_of(START, MINUTES / 1440), 6)
