@@ -80,7 +80,7 @@ class Ledger:
         if clashes:
             raise RangeConflictError(
                 f"{topic} {r} overlaps already landed {', '.join(map(str, clashes))} under {self.rows_prefix}; "
-                "refusing to land it twice. Check the sensor cursor (`meridian status`) before re-running."
+                "refusing to land it twice. Check bronze_events_sensor's cursor in the Dagster UI before re-running."
             )
 
     def land_range(
