@@ -24,7 +24,8 @@ class RunSummary:
     success: bool = True
     landed: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
-    landed_until: dict[int, int] = field(default_factory=dict)
+    landed_until: dict[int, int] = field(default_factory=dict)  # the primary region's
+    region_landed_until: dict[str, dict[int, int]] = field(default_factory=dict)  # other ingesting regions'
     failed_checks: list[str] = field(default_factory=list)
     built_days: tuple[str, str] | None = None
     errors: list[str] = field(default_factory=list)
@@ -36,6 +37,8 @@ class RunSummary:
         ]
         lines += [f"  quarantined {reason}: {n}" for reason, n in sorted(self.quarantined.items())]
         lines += [f"  partition {p}: landed up to offset {off}" for p, off in sorted(self.landed_until.items())]
+        for region, until in sorted(self.region_landed_until.items()):
+            lines += [f"  {region} partition {p}: landed up to offset {off}" for p, off in sorted(until.items())]
         if self.built_days:
             lines.append(
                 f"silver + gold: built event dates {self.built_days[0]} .. {self.built_days[1]} "
@@ -115,26 +118,41 @@ def _record_checks(result: Any, summary: RunSummary) -> None:
 
 
 def _land_bronze(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary) -> None:
+    """Every ingesting region's pending ranges, through that region's bronze job."""
+    from orchestration.defs.bronze.regions import region_bronzes
+
+    for bronze in region_bronzes(settings.ingest_regions(), settings.lake.primary_region):
+        _land_region(defs, settings, instance, summary, bronze)
+        if not summary.success:
+            return
+
+
+def _land_region(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary, bronze: Any) -> None:
     from orchestration.defs.bronze.assets import pending_ranges, run_config_for
     from orchestration.defs.shared.resources import shared_resources
 
     kafka, lake = shared_resources(settings)
-    job = defs.resolve_job_def("bronze_job")
+    regional, storage = kafka.for_region(bronze.region), lake.storage(bronze.region)
+    job = defs.resolve_job_def(bronze.job_name)
     for _ in range(MAX_ROUNDS):
-        ranges = pending_ranges(kafka, lake, settings.bronze.max_records_per_range)
+        ranges = pending_ranges(regional, storage, settings.bronze.max_records_per_range)
         if not ranges:
             break
-        result = job.execute_in_process(run_config=run_config_for(ranges), instance=instance, raise_on_error=False)
+        config = run_config_for(ranges, bronze.node)
+        result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
         summary.runs += 1
         if not result.success:
             _record_checks(result, summary)
             return
-        for mat in result.asset_materializations_for_node("bronze__events"):
+        for mat in result.asset_materializations_for_node(bronze.node):
             meta: dict[str, Any] = {key: value.value for key, value in mat.metadata.items()}
             summary.landed += int(meta["dagster/row_count"])
             summary.quarantined.update(meta["quarantined_by_reason"])
             for item in meta["ranges"]:
-                summary.landed_until[item["partition"]] = item["end"]
+                if bronze.primary:
+                    summary.landed_until[item["partition"]] = item["end"]
+                else:
+                    summary.region_landed_until.setdefault(bronze.region, {})[item["partition"]] = item["end"]
         _record_checks(result, summary)
 
 

@@ -33,8 +33,14 @@ class Env(StrEnum):
 
 
 class LakeBackend(StrEnum):
+    """Where a region's lake is unless ``MERIDIAN_REGION_STORES`` names its store."""
+
     LOCAL = "local"
     GCS = "gcs"
+    S3 = "s3"
+
+
+STORE_SCHEMES = ("local", "file://", "gs://", "s3://")
 
 
 def _config(prefix: str) -> SettingsConfigDict:
@@ -42,30 +48,91 @@ def _config(prefix: str) -> SettingsConfigDict:
 
 
 class LakeSettings(BaseSettings):
-    """The regions, where each region's lake is, and which region this deployment lands (the primary)."""
+    """The regions, each region's lake store, the region this deployment calls home (the primary) and
+    the region that builds global silver and gold (the aggregation region, by default the primary).
+
+    A region's store is ``MERIDIAN_REGION_STORES[region]`` when given (``local``, ``file:///path``,
+    ``gs://bucket`` or ``s3://bucket``), so one deployment may keep ``us`` on GCS and ``eu`` on S3;
+    otherwise the default backend's: ``<root>/<region>/``, ``gs://<prefix>-<region>`` or
+    ``s3://<prefix>-<region>``.
+    """
 
     model_config = _config("MERIDIAN_LAKE_")
 
     env: Env = Field(default=Env.LOCAL, validation_alias=AliasChoices("MERIDIAN_ENV"))
-    regions: list[str] = Field(default_factory=lambda: ["us", "eu", "apac"], validation_alias="MERIDIAN_REGIONS")
+    regions: list[str] = Field(default_factory=lambda: ["us"], validation_alias="MERIDIAN_REGIONS")
     primary_region: str = Field(default="us", validation_alias="MERIDIAN_PRIMARY_REGION")
+    aggregation_region: str | None = Field(default=None, validation_alias="MERIDIAN_AGGREGATION_REGION")
+    stores: dict[str, str] = Field(default_factory=dict, validation_alias="MERIDIAN_REGION_STORES")
     backend: LakeBackend = LakeBackend.LOCAL
     root: Path = Path(".local/lake")  # local backend: <root>/<region>/
     gcs_bucket_prefix: str = Field(default="meridian-lake", validation_alias="MERIDIAN_GCS_BUCKET_PREFIX")
     gcs_project: str = Field(default="meridian-local", validation_alias="MERIDIAN_GCS_PROJECT")
     gcs_endpoint: str | None = Field(default=None, validation_alias="MERIDIAN_GCS_ENDPOINT")  # emulators only
+    s3_bucket_prefix: str = Field(default="meridian-lake", validation_alias="MERIDIAN_S3_BUCKET_PREFIX")
+    s3_endpoint: str | None = Field(default=None, validation_alias="MERIDIAN_S3_ENDPOINT")  # SeaweedFS, MinIO
+    s3_region_name: str = Field(default="us-east-1", validation_alias="MERIDIAN_S3_REGION")
 
     @model_validator(mode="after")
-    def _primary_is_a_region(self) -> LakeSettings:
+    def _regions_consistent(self) -> LakeSettings:
+        if len(set(self.regions)) != len(self.regions) or not self.regions:
+            raise ValueError(f"MERIDIAN_REGIONS must name each region once, got {self.regions}")
         if self.primary_region not in self.regions:
             raise ValueError(
                 f"MERIDIAN_PRIMARY_REGION={self.primary_region!r} is not in MERIDIAN_REGIONS {self.regions}"
             )
+        if self.aggregation_region is not None and self.aggregation_region not in self.regions:
+            raise ValueError(
+                f"MERIDIAN_AGGREGATION_REGION={self.aggregation_region!r} is not in MERIDIAN_REGIONS {self.regions}"
+            )
+        unknown = sorted(set(self.stores) - set(self.regions))
+        if unknown:
+            raise ValueError(f"MERIDIAN_REGION_STORES names regions {unknown} that are not in MERIDIAN_REGIONS")
+        for region, uri in self.stores.items():
+            if not uri.startswith(STORE_SCHEMES) or uri in ("file://", "gs://", "s3://"):
+                raise ValueError(
+                    f"MERIDIAN_REGION_STORES[{region!r}]={uri!r}: use local, file:///path, gs://bucket or s3://bucket"
+                )
         return self
 
+    @property
+    def aggregation(self) -> str:
+        """Where global silver and gold are built."""
+        return self.aggregation_region or self.primary_region
+
     def bucket(self, region: str) -> str:
-        """A region's GCS bucket (``<prefix>-<region>``)."""
+        """A region's GCS bucket (``<prefix>-<region>``) under the GCS backend."""
         return f"{self.gcs_bucket_prefix}-{region}"
+
+    def store_uri(self, region: str) -> str:
+        """The store of ``region``: the one named for it, else the default backend's."""
+        if region in self.stores:
+            return self.stores[region]
+        if self.backend is LakeBackend.GCS:
+            return f"gs://{self.bucket(region)}"
+        if self.backend is LakeBackend.S3:
+            return f"s3://{self.s3_bucket_prefix}-{region}"
+        return "local"
+
+
+class ReplicationSettings(BaseSettings):
+    """How often every region's lake is copied into the others and how late a replica may be."""
+
+    model_config = _config("MERIDIAN_REPLICATION_")
+
+    interval_minutes: int = Field(default=5, ge=1, le=59)  # the scheduled fallback when no landing triggers it
+    lag_warn_seconds: float = Field(default=300.0, gt=0)
+    lag_fail_seconds: float = Field(default=900.0, gt=0)
+    workers: int = Field(default=8, ge=1, le=64)  # concurrent copies per pair (I/O bound)
+
+    @model_validator(mode="after")
+    def _warn_before_fail(self) -> ReplicationSettings:
+        if self.lag_warn_seconds > self.lag_fail_seconds:
+            raise ValueError(
+                f"MERIDIAN_REPLICATION_LAG_WARN_SECONDS={self.lag_warn_seconds} is above "
+                f"MERIDIAN_REPLICATION_LAG_FAIL_SECONDS={self.lag_fail_seconds}"
+            )
+        return self
 
 
 class WarehouseSettings(BaseSettings):
@@ -112,16 +179,23 @@ class PlatformSettings:
     follow: WarehouseFollowSettings = field(default_factory=WarehouseFollowSettings)
     bigquery: BigQuerySettings = field(default_factory=BigQuerySettings)
     bronze: BronzeSettings = field(default_factory=BronzeSettings)
+    replication: ReplicationSettings = field(default_factory=ReplicationSettings)
     event_time: EventTimeSettings = field(default_factory=EventTimeSettings)
     stream: StreamSettings = field(default_factory=StreamSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def __post_init__(self) -> None:
+        unknown = sorted(set(self.kafka.region_bootstrap_servers) - set(self.lake.regions))
+        if unknown:
+            raise ValueError(
+                f"MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS names regions {unknown} that are not in MERIDIAN_REGIONS"
+            )
         if self.lake.env is Env.PROD:
             problems = []
-            if self.lake.backend is LakeBackend.LOCAL:
-                problems.append("MERIDIAN_LAKE_BACKEND=local (use gcs)")
+            local = [r for r in self.lake.regions if self.lake.store_uri(r).startswith(("local", "file://"))]
+            if local:
+                problems.append(f"a local lake for {', '.join(local)} (use gcs or s3)")
             if not self.warehouse.uses_bigquery:
                 problems.append("MERIDIAN_DBT_TARGET=local (use prod)")
             if problems:
@@ -135,6 +209,16 @@ class PlatformSettings:
             lake=LakeSettings(root=root / "lake"),
             warehouse=WarehouseSettings(duckdb_path=root / "warehouse.duckdb"),
         )
+
+    def ingest_regions(self) -> list[str]:
+        """The regions whose Kafka this deployment lands: its own, and every region with a cluster configured."""
+        return [
+            r for r in self.lake.regions if r == self.lake.primary_region or r in self.kafka.region_bootstrap_servers
+        ]
+
+    def replication_pairs(self) -> list[tuple[str, str]]:
+        """Every (source, target) pair of distinct regions: each region's lake is copied into every other."""
+        return [(s, t) for s in self.lake.regions for t in self.lake.regions if s != t]
 
     def replaced(self, **updates: dict[str, object]) -> PlatformSettings:
         """These settings with some fields of some components changed, validated as from the environment.

@@ -22,6 +22,7 @@ from orchestration.settings import (
     BronzeSettings,
     LakeSettings,
     PlatformSettings,
+    ReplicationSettings,
     WarehouseSettings,
 )
 from quality.alerts.settings import AlertSettings
@@ -58,8 +59,23 @@ CASES: list[tuple[str, str, Callable[[], Any], Any]] = [
     ("MERIDIAN_KAFKA_BOOTSTRAP_TIMEOUT_SECONDS", "4", kafka("bootstrap_timeout_seconds"), 4),
     ("MERIDIAN_ENV", "dev", component(LakeSettings, "env"), "dev"),
     ("MERIDIAN_REGIONS", '["us", "eu"]', component(LakeSettings, "regions"), ["us", "eu"]),
-    ("MERIDIAN_PRIMARY_REGION", "apac", component(LakeSettings, "primary_region"), "apac"),
-    ("MERIDIAN_LAKE_BACKEND", "gcs", component(LakeSettings, "backend"), "gcs"),
+    ("MERIDIAN_PRIMARY_REGION", "apac", lambda: LakeSettings(regions=["us", "apac"]).primary_region, "apac"),
+    ("MERIDIAN_LAKE_BACKEND", "s3", component(LakeSettings, "backend"), "s3"),
+    ("MERIDIAN_AGGREGATION_REGION", "eu", lambda: LakeSettings(regions=["us", "eu"]).aggregation, "eu"),
+    ("MERIDIAN_REGION_STORES", '{"us": "s3://acme-us"}', component(LakeSettings, "stores"), {"us": "s3://acme-us"}),
+    ("MERIDIAN_S3_BUCKET_PREFIX", "acme-s3", component(LakeSettings, "s3_bucket_prefix"), "acme-s3"),
+    ("MERIDIAN_S3_ENDPOINT", "http://127.0.0.1:5", component(LakeSettings, "s3_endpoint"), "http://127.0.0.1:5"),
+    ("MERIDIAN_S3_REGION", "eu-west-1", component(LakeSettings, "s3_region_name"), "eu-west-1"),
+    (
+        "MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS",
+        '{"eu": "kafka-eu:9092"}',
+        kafka("region_bootstrap_servers"),
+        {"eu": "kafka-eu:9092"},
+    ),
+    ("MERIDIAN_REPLICATION_INTERVAL_MINUTES", "7", component(ReplicationSettings, "interval_minutes"), 7),
+    ("MERIDIAN_REPLICATION_LAG_WARN_SECONDS", "60", component(ReplicationSettings, "lag_warn_seconds"), 60),
+    ("MERIDIAN_REPLICATION_LAG_FAIL_SECONDS", "1200", component(ReplicationSettings, "lag_fail_seconds"), 1200),
+    ("MERIDIAN_REPLICATION_WORKERS", "3", component(ReplicationSettings, "workers"), 3),
     ("MERIDIAN_LAKE_ROOT", "/data/lake", component(LakeSettings, "root"), Path("/data/lake")),
     ("MERIDIAN_GCS_BUCKET_PREFIX", "acme-lake", component(LakeSettings, "gcs_bucket_prefix"), "acme-lake"),
     ("MERIDIAN_GCS_PROJECT", "acme", component(LakeSettings, "gcs_project"), "acme"),
@@ -206,6 +222,9 @@ def test_settings_become_the_code_locations_resources(monkeypatch: pytest.Monkey
         "MERIDIAN_EVENTS_TOPIC": "events.other.v1",
         "MERIDIAN_LAKE_ROOT": "/data/lake",
         "MERIDIAN_PRIMARY_REGION": "eu",
+        "MERIDIAN_REGIONS": '["us", "eu"]',
+        "MERIDIAN_REGION_STORES": '{"us": "s3://acme-us"}',
+        "MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS": '{"us": "kafka-us:9093"}',
         "MERIDIAN_DUCKDB_PATH": "/data/w.duckdb",
         "MERIDIAN_STREAM_METRICS_TOPIC": "m.v2",
         "MERIDIAN_PARTITIONS_START_DATE": "2026-11-03",
@@ -223,6 +242,8 @@ def test_settings_become_the_code_locations_resources(monkeypatch: pytest.Monkey
     )
     assert kafka.kafka_settings().client_config()["sasl_plain_username"] == "meridian"
     assert (lake.root, lake.region, warehouse.duckdb_path) == ("/data/lake", "eu", "/data/w.duckdb")
+    assert lake.stores == {"us": "s3://acme-us", "eu": "local"}
+    assert kafka.for_region("us").bootstrap_servers == "kafka-us:9093"
     assert bronze.rules().start_date.isoformat() == "2026-11-03" and bronze.rules().skew.total_seconds() == 600
 
 

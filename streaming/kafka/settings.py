@@ -41,6 +41,11 @@ class KafkaSettings(BaseSettings):
     ssl_keyfile: Path | None = None
     # How long a new client waits for the cluster before giving up (kafka-python's default is 30 s).
     bootstrap_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Other regions' clusters, by region name (JSON). The deployment's own region uses
+    # ``bootstrap_servers``; security settings are the same for every cluster.
+    region_bootstrap_servers: dict[str, str] = Field(
+        default_factory=dict, validation_alias=AliasChoices("MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS")
+    )
 
     @model_validator(mode="after")
     def _sasl_complete(self) -> KafkaSettings:
@@ -56,6 +61,17 @@ class KafkaSettings(BaseSettings):
                 "MERIDIAN_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL"
             )
         return self
+
+    def for_region(self, region: str, home: str) -> KafkaSettings:
+        """The settings of ``region``'s cluster: ``home`` is the region ``bootstrap_servers`` belongs to."""
+        if region == home:
+            return self
+        if region not in self.region_bootstrap_servers:
+            raise ValueError(
+                f"no Kafka cluster for region {region!r}: set it in MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS "
+                f"(known: {sorted(self.region_bootstrap_servers) or 'none'})"
+            )
+        return self.model_copy(update={"bootstrap_servers": self.region_bootstrap_servers[region]})
 
     def describe(self) -> str:
         """Where and how clients connect, for error messages (never the password)."""

@@ -54,7 +54,7 @@ def test_a_bad_edge_value_is_named_with_exit_2(tmp_path: Path) -> None:
 
 def test_prod_refuses_a_local_lake_and_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MERIDIAN_ENV", "prod")
-    with pytest.raises(ValueError, match="MERIDIAN_LAKE_BACKEND=local.*MERIDIAN_DBT_TARGET=local"):
+    with pytest.raises(ValueError, match="a local lake for us.*MERIDIAN_DBT_TARGET=local"):
         PlatformSettings()
     monkeypatch.setenv("MERIDIAN_LAKE_BACKEND", "gcs")
     monkeypatch.setenv("MERIDIAN_DBT_TARGET", "prod")
@@ -71,3 +71,54 @@ def test_an_unknown_kafka_protocol_is_refused(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("MERIDIAN_KAFKA_SECURITY_PROTOCOL", "KERBEROS")
     with pytest.raises(ValueError, match="security_protocol"):
         KafkaSettings()
+
+
+def test_regions_name_their_stores_kafka_and_aggregation_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MERIDIAN_REGIONS", '["us", "eu", "apac"]')
+    monkeypatch.setenv("MERIDIAN_REGION_STORES", '{"us": "gs://acme-us", "eu": "s3://acme-eu"}')
+    monkeypatch.setenv("MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS", '{"eu": "kafka-eu:9092"}')
+    monkeypatch.setenv("MERIDIAN_AGGREGATION_REGION", "eu")
+    settings = PlatformSettings()
+    lake = settings.lake
+    assert [lake.store_uri(r) for r in lake.regions] == ["gs://acme-us", "s3://acme-eu", "local"]
+    assert lake.aggregation == "eu"
+    # the home region lands with KAFKA_BOOTSTRAP_SERVERS; eu has a cluster configured; apac has none here
+    assert settings.ingest_regions() == ["us", "eu"]
+    assert settings.kafka.for_region("eu", "us").bootstrap_servers == "kafka-eu:9092"
+    with pytest.raises(ValueError, match="no Kafka cluster for region 'apac'"):
+        settings.kafka.for_region("apac", "us")
+    assert len(settings.replication_pairs()) == 6
+
+
+def test_one_region_unless_configured() -> None:
+    settings = PlatformSettings()
+    assert settings.lake.regions == ["us"] and settings.ingest_regions() == ["us"]
+    assert settings.replication_pairs() == [] and settings.lake.aggregation == "us"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("MERIDIAN_REGION_STORES", '{"mars": "local"}', "names regions \\['mars'\\]"),
+        ("MERIDIAN_REGION_STORES", '{"us": "ftp://x"}', "use local, file:///path, gs://bucket or s3://bucket"),
+        ("MERIDIAN_AGGREGATION_REGION", "mars", "MERIDIAN_AGGREGATION_REGION='mars'"),
+        ("MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS", '{"mars": "k:1"}', "names regions \\['mars'\\]"),
+        ("MERIDIAN_REPLICATION_LAG_WARN_SECONDS", "1000", "is above MERIDIAN_REPLICATION_LAG_FAIL_SECONDS"),
+    ],
+)
+def test_inconsistent_regions_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=message):
+        PlatformSettings()
+
+
+def test_prod_refuses_a_local_store_named_for_one_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MERIDIAN_ENV", "prod")
+    monkeypatch.setenv("MERIDIAN_DBT_TARGET", "prod")
+    monkeypatch.setenv("MERIDIAN_REGIONS", '["us", "eu"]')
+    monkeypatch.setenv("MERIDIAN_LAKE_BACKEND", "gcs")
+    monkeypatch.setenv("MERIDIAN_REGION_STORES", '{"eu": "file:///data/eu"}')
+    with pytest.raises(ValueError, match="a local lake for eu"):
+        PlatformSettings()

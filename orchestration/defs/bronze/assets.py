@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.defs.bronze.regions import RegionBronze
 from orchestration.defs.bronze.resources import BronzeResource
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
 from orchestration.lib.bronze.landing import LandedRange, land_range, landed_in
@@ -13,8 +14,9 @@ from orchestration.lib.bronze.ranges import (
     landed_frontier,
     plan_ranges,
 )
+from orchestration.lib.lake import LakeStorage
 
-BRONZE_EVENTS = dg.AssetKey(["bronze", "events"])
+BRONZE_EVENTS = dg.AssetKey(["bronze", "events"])  # the primary region's bronze
 
 
 class RangeConfig(dg.Config):
@@ -31,17 +33,17 @@ class BronzeBatchConfig(dg.Config):
     timeout_s: float = 60.0
 
 
-def pending_ranges(kafka: KafkaResource, lake: LakeResource, max_records: int) -> list[OffsetRange]:
-    """What Kafka holds past the lake's frontier, one bounded range per partition."""
+def pending_ranges(kafka: KafkaResource, storage: LakeStorage, max_records: int) -> list[OffsetRange]:
+    """What a region's Kafka holds past its lake's frontier, one bounded range per partition."""
     topic = kafka.events_topic
-    frontier = landed_frontier(landed_in(lake.storage(), topic))
+    frontier = landed_frontier(landed_in(storage, topic))
     return plan_ranges(kafka.end_offsets(topic), frontier, kafka.beginning_offsets(topic), max_records)
 
 
-def run_config_for(ranges: list[OffsetRange]) -> dict[str, Any]:
-    """The run config that lands exactly ``ranges`` (used by the sensor and ``meridian run-once``)."""
+def run_config_for(ranges: list[OffsetRange], node: str = "bronze__events") -> dict[str, Any]:
+    """The run config that lands exactly ``ranges`` (used by the sensors and ``meridian run-once``)."""
     ranges_config = [{"partition": r.partition, "start": r.start, "end": r.end} for r in ranges]
-    return {"ops": {"bronze__events": {"config": {"ranges": ranges_config}}}}
+    return {"ops": {node: {"config": {"ranges": ranges_config}}}}
 
 
 def materialization_metadata(landed: list[LandedRange]) -> dict[str, Any]:
@@ -72,36 +74,45 @@ def materialization_metadata(landed: list[LandedRange]) -> dict[str, Any]:
     }
 
 
-@dg.asset(
-    key=BRONZE_EVENTS,
-    group_name="bronze",
-    kinds={"kafka", "parquet"},
-    description=(
-        "Raw events from the Kafka events topic (events.raw.v1), one zstd Parquet file per "
-        "topic-partition-range; invalid records go to bronze/quarantine with their reason."
-    ),
-)
-def bronze_events(
-    context: dg.AssetExecutionContext,
-    config: BronzeBatchConfig,
-    kafka: KafkaResource,
-    lake: LakeResource,
-    bronze: BronzeResource,
-) -> dg.MaterializeResult:
-    """Land the requested offset ranges; each counts as landed only once its file is written."""
-    ranges = [OffsetRange(r.partition, r.start, r.end) for r in config.ranges]
-    if not ranges:
-        ranges = pending_ranges(kafka, lake, config.max_records_per_range)
-    storage = lake.storage()
-    consumer = kafka.range_consumer()
-    rules = bronze.rules()
-    landed: list[LandedRange] = []
-    try:
-        for r in ranges:
-            landed.append(land_range(storage, consumer, kafka.events_topic, r, config.timeout_s, rules=rules))
-            context.log.info(
-                f"landed {kafka.events_topic} {r}: {landed[-1].valid} valid, {landed[-1].quarantined} quarantined"
-            )
-    finally:
-        consumer.close()
-    return dg.MaterializeResult(metadata=materialization_metadata(landed))
+def build_bronze_asset(bronze: RegionBronze) -> dg.AssetsDefinition:
+    """One region's bronze: its own Kafka topic landed into its own lake store."""
+    region = bronze.region
+
+    @dg.asset(
+        key=bronze.key,
+        group_name="bronze",
+        kinds={"kafka", "parquet"},
+        tags={"meridian/region": region},
+        description=(
+            f"Raw events from region {region}'s Kafka events topic, landed in {region}'s lake: one zstd Parquet "
+            "file per topic-partition-range; invalid records go to bronze/quarantine with their reason."
+        ),
+    )
+    def _bronze_events(
+        context: dg.AssetExecutionContext,
+        config: BronzeBatchConfig,
+        kafka: KafkaResource,
+        lake: LakeResource,
+        bronze: BronzeResource,
+    ) -> dg.MaterializeResult:
+        """Land the requested offset ranges; each counts as landed only once its file is written."""
+        regional = kafka.for_region(region)
+        storage = lake.storage(region)
+        ranges = [OffsetRange(r.partition, r.start, r.end) for r in config.ranges]
+        if not ranges:
+            ranges = pending_ranges(regional, storage, config.max_records_per_range)
+        consumer = regional.range_consumer()
+        rules = bronze.rules()
+        landed: list[LandedRange] = []
+        try:
+            for r in ranges:
+                landed.append(land_range(storage, consumer, regional.events_topic, r, config.timeout_s, rules=rules))
+                context.log.info(
+                    f"landed {regional.events_topic} {r} in {region}: "
+                    f"{landed[-1].valid} valid, {landed[-1].quarantined} quarantined"
+                )
+        finally:
+            consumer.close()
+        return dg.MaterializeResult(metadata={**materialization_metadata(landed), "region": region})
+
+    return _bronze_events

@@ -1,28 +1,34 @@
-"""The bronze domain: Kafka offset ranges landed in the lake, their sensor, job and coverage check."""
+"""The bronze domain: each ingesting region's Kafka offset ranges landed in its lake, with their
+sensor, job and coverage check (one set per region, so regions land in parallel)."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.bronze.assets import bronze_events
-from orchestration.defs.bronze.checks import bronze_events_offset_coverage
+from orchestration.defs.bronze.assets import build_bronze_asset
+from orchestration.defs.bronze.checks import build_coverage_check
 from orchestration.defs.bronze.jobs import build_bronze_job
+from orchestration.defs.bronze.regions import region_bronzes
 from orchestration.defs.bronze.sensors import build_bronze_sensor
 from orchestration.settings import PlatformSettings
 
 
 def build(settings: PlatformSettings) -> dg.Definitions:
-    assets: list[dg.AssetsDefinition] = [bronze_events]
-    checks: list[dg.AssetChecksDefinition] = [bronze_events_offset_coverage]
-    if settings.warehouse.uses_bigquery:
-        from orchestration.defs.bronze import bigquery
+    assets: list[dg.AssetsDefinition] = []
+    checks: list[dg.AssetChecksDefinition] = []
+    jobs = []
+    sensors = []
+    for bronze in region_bronzes(settings.ingest_regions(), settings.lake.primary_region):
+        assets.append(build_bronze_asset(bronze))
+        checks.append(build_coverage_check(bronze))
+        also = []
+        if bronze.primary and settings.warehouse.uses_bigquery:
+            from orchestration.defs.bronze import bigquery
 
-        assets.append(bigquery.bronze_events_bigquery)
-        checks.append(bigquery.bronze_events_bigquery_matches_lake)
-    job = build_bronze_job(settings.bronze.run_max_retries, [asset.key for asset in assets])
-    return dg.Definitions(
-        assets=assets,
-        asset_checks=checks,
-        jobs=[job],
-        sensors=[build_bronze_sensor(job, settings.bronze.max_records_per_range)],
-    )
+            assets.append(bigquery.bronze_events_bigquery)
+            checks.append(bigquery.bronze_events_bigquery_matches_lake)
+            also.append(bigquery.BRONZE_EVENTS_BIGQUERY)
+        job = build_bronze_job(bronze, settings.bronze.run_max_retries, also)
+        jobs.append(job)
+        sensors.append(build_bronze_sensor(bronze, job, settings.bronze.max_records_per_range))
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, sensors=sensors)

@@ -7,7 +7,7 @@ from typing import Any, TypeAlias
 
 import dagster as dg
 
-from orchestration.defs.bronze.assets import BRONZE_EVENTS
+from orchestration.defs.bronze.regions import RegionBronze
 
 AssetJob: TypeAlias = dg.JobDefinition | Any
 """What ``dg.define_asset_job`` returns: a job the Definitions resolve into a ``dg.JobDefinition``.
@@ -17,17 +17,18 @@ Dagster exports no name for the unresolved type (1.13), so the hint admits it ra
 """
 
 
-def build_bronze_job(max_retries: int, assets: Sequence[dg.AssetKey] = (BRONZE_EVENTS,)) -> AssetJob:
-    """The ranges land first; ``assets`` may add what follows the lake run by run (BigQuery's raw table)."""
+def build_bronze_job(bronze: RegionBronze, max_retries: int, also: Sequence[dg.AssetKey] = ()) -> AssetJob:
+    """A region's ranges land first; ``also`` may add what follows the lake run by run (BigQuery's raw table)."""
     return dg.define_asset_job(
-        "bronze_job",
-        selection=dg.AssetSelection.assets(*assets),
-        description="Land Kafka offset ranges in bronze and verify offset coverage.",
+        bronze.job_name,
+        selection=dg.AssetSelection.assets(bronze.key, *also),
+        description=f"Land region {bronze.region}'s Kafka offset ranges in its bronze and verify offset coverage.",
         # One process per run, no subprocess per step: a bronze run is one read-and-write step.
         executor_def=dg.in_process_executor,
         tags={
             "dagster/max_retries": str(max_retries),
             "dagster/retry_strategy": "ALL_STEPS",
-            "meridian/lane": "bronze",
+            "meridian/lane": bronze.lane,
+            "meridian/region": bronze.region,
         },
     )

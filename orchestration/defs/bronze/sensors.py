@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.defs.bronze.assets import run_config_for
 from orchestration.defs.bronze.jobs import AssetJob
+from orchestration.defs.bronze.regions import RegionBronze
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
 from orchestration.lib.bronze.landing import landed_in
 from orchestration.lib.bronze.ranges import OffsetRange, landed_frontier, plan_ranges, run_key
@@ -28,27 +29,32 @@ def advance_cursor(resume: dict[int, int], ranges: list[OffsetRange]) -> str:
     return json.dumps({str(p): off for p, off in sorted(nxt.items())})
 
 
-def build_bronze_sensor(job: AssetJob, max_records: int) -> dg.SensorDefinition:
+def build_bronze_sensor(bronze: RegionBronze, job: AssetJob, max_records: int) -> dg.SensorDefinition:
+    region = bronze.region
+
     @dg.sensor(
+        name=bronze.sensor_name,
         job=job,
         minimum_interval_seconds=10,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Requests a bronze run for each new offset range of events.raw.v1.",
+        description=f"Requests a bronze run for each new offset range of region {region}'s events topic.",
     )
-    def bronze_events_sensor(
+    def _bronze_sensor(
         context: dg.SensorEvaluationContext, kafka: KafkaResource, lake: LakeResource
     ) -> dg.SensorResult | dg.SkipReason:
         """One run per tick covering the next bounded range of every partition with new records."""
-        topic = kafka.events_topic
-        resume = resume_offsets(context.cursor, landed_frontier(landed_in(lake.storage(), topic)))
-        ranges = plan_ranges(kafka.end_offsets(topic), resume, kafka.beginning_offsets(topic), max_records)
+        regional = kafka.for_region(region)
+        topic = regional.events_topic
+        resume = resume_offsets(context.cursor, landed_frontier(landed_in(lake.storage(region), topic)))
+        ranges = plan_ranges(regional.end_offsets(topic), resume, regional.beginning_offsets(topic), max_records)
         if not ranges:
-            return dg.SkipReason(f"no new records on {topic} past {resume}")
+            return dg.SkipReason(f"no new records on {region}'s {topic} past {resume}")
         request = dg.RunRequest(
-            run_key=run_key(topic, ranges),
-            run_config=run_config_for(ranges),
-            tags={"meridian/ranges": ",".join(map(str, ranges))},
+            # the region is part of the key: two clusters have the same topic and offsets
+            run_key=run_key(topic, ranges) if bronze.primary else f"{region}|{run_key(topic, ranges)}",
+            run_config=run_config_for(ranges, bronze.node),
+            tags={"meridian/ranges": ",".join(map(str, ranges)), "meridian/region": region},
         )
         return dg.SensorResult(run_requests=[request], cursor=advance_cursor(resume, ranges))
 
-    return bronze_events_sensor
+    return _bronze_sensor

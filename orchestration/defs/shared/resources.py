@@ -14,8 +14,9 @@ import dagster as dg
 from kafka import KafkaConsumer
 from pydantic import SecretStr
 
-from orchestration.lib.lake import GcsLakeStorage, LakeStorage, LocalLakeStorage
-from orchestration.settings import LakeBackend, LakeSettings, PlatformSettings
+from orchestration.lib.lake import LakeStorage
+from orchestration.lib.lake.stores import StoreOptions, open_store
+from orchestration.settings import LakeSettings, PlatformSettings
 from streaming.kafka import clients
 from streaming.kafka.admin import beginning_offsets, end_offsets
 from streaming.kafka.settings import KafkaSettings
@@ -46,6 +47,8 @@ class KafkaResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     events_topic: str = EVENTS_RAW
     stream_metrics_topic: str = METRICS_REGION_MINUTE
     stream_allowed_lateness_seconds: int = 10
+    home_region: str = "us"  # the region ``bootstrap_servers`` belongs to
+    region_bootstrap_servers: dict[str, str] = {}  # other regions' clusters
 
     def kafka_settings(self) -> KafkaSettings:
         return KafkaSettings(
@@ -59,6 +62,14 @@ class KafkaResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             ssl_certfile=Path(self.ssl_certfile) if self.ssl_certfile else None,
             ssl_keyfile=Path(self.ssl_keyfile) if self.ssl_keyfile else None,
         )
+
+    def for_region(self, region: str) -> KafkaResource:
+        """This resource pointed at ``region``'s cluster (same security, same topics)."""
+        if region == self.home_region:
+            return self
+        settings = self.kafka_settings().model_copy(update={"region_bootstrap_servers": self.region_bootstrap_servers})
+        servers = settings.for_region(region, self.home_region).bootstrap_servers
+        return self.model_copy(update={"bootstrap_servers": servers, "home_region": region})
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         return end_offsets(self.kafka_settings(), topic)
@@ -84,37 +95,48 @@ class KafkaResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             events_topic=kafka.events_topic,
             stream_metrics_topic=settings.stream.metrics_topic,
             stream_allowed_lateness_seconds=settings.stream.allowed_lateness_seconds,
+            home_region=settings.lake.primary_region,
+            region_bootstrap_servers=dict(kafka.region_bootstrap_servers),
         )
 
 
 class LakeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """The lake of the deployment's primary storage region."""
+    """Every region's lake store; ``storage()`` is the deployment's own region's (the primary)."""
 
-    backend: str = LakeBackend.LOCAL.value
     region: str = "us"
+    regions: list[str] = ["us"]
+    aggregation_region: str = "us"
+    stores: dict[str, str] = {}  # region -> store URI (local, file:///path, gs://bucket, s3://bucket)
     root: str = ""
-    gcs_bucket_prefix: str = "meridian-lake"
     gcs_project: str = "meridian-local"
     gcs_endpoint: str | None = None
+    s3_endpoint: str | None = None
+    s3_region_name: str = "us-east-1"
 
-    def storage(self) -> LakeStorage:
-        if self.backend == LakeBackend.GCS:
-            return GcsLakeStorage(
-                f"{self.gcs_bucket_prefix}-{self.region}", self.region, self.gcs_project, self.gcs_endpoint
-            )
-        if self.backend == LakeBackend.LOCAL:
-            return LocalLakeStorage(Path(self.root), self.region)
-        raise ValueError(f"unknown lake backend {self.backend!r}; use 'local' or 'gcs'")
+    def storage(self, region: str | None = None) -> LakeStorage:
+        """The store of ``region`` (default: this deployment's own)."""
+        region = region or self.region
+        options = StoreOptions(
+            root=Path(self.root),
+            gcs_project=self.gcs_project,
+            gcs_endpoint=self.gcs_endpoint,
+            s3_endpoint=self.s3_endpoint,
+            s3_region_name=self.s3_region_name,
+        )
+        return open_store(self.stores.get(region, "local"), region, options)
 
     @classmethod
     def from_settings(cls, lake: LakeSettings) -> LakeResource:
         return cls(
-            backend=lake.backend.value,
             region=lake.primary_region,
+            regions=list(lake.regions),
+            aggregation_region=lake.aggregation,
+            stores={region: lake.store_uri(region) for region in lake.regions},
             root=str(lake.root.absolute()),
-            gcs_bucket_prefix=lake.gcs_bucket_prefix,
             gcs_project=lake.gcs_project,
             gcs_endpoint=lake.gcs_endpoint,
+            s3_endpoint=lake.s3_endpoint,
+            s3_region_name=lake.s3_region_name,
         )
 
 
