@@ -11,12 +11,13 @@ import dagster as dg
 
 from orchestration.defs.bronze import definitions as bronze
 from orchestration.defs.quality import definitions as quality
+from orchestration.defs.replication import definitions as replication
 from orchestration.defs.shared import definitions as shared
 from orchestration.defs.streaming import definitions as streaming
 from orchestration.defs.warehouse import definitions as warehouse
 from orchestration.settings import PlatformSettings, get_settings
 
-DOMAINS = (shared, bronze, warehouse, quality, streaming)
+DOMAINS = (shared, bronze, replication, warehouse, quality, streaming)
 
 
 def build_definitions(settings: PlatformSettings) -> dg.Definitions:

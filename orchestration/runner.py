@@ -21,6 +21,8 @@ MAX_ROUNDS = 1000
 class RunSummary:
     runs: int = 0  # bronze runs
     warehouse_runs: int = 0
+    replication_runs: int = 0
+    replicated: dict[str, tuple[int, int, float]] = field(default_factory=dict)  # pair -> files, bytes, lag s
     success: bool = True
     landed: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
@@ -39,6 +41,10 @@ class RunSummary:
         lines += [f"  partition {p}: landed up to offset {off}" for p, off in sorted(self.landed_until.items())]
         for region, until in sorted(self.region_landed_until.items()):
             lines += [f"  {region} partition {p}: landed up to offset {off}" for p, off in sorted(until.items())]
+        for pair, (files, size, lag) in sorted(self.replicated.items()):
+            lines.append(
+                f"replication {pair.replace('_to_', ' -> ')}: {files} file(s), {size} bytes copied, lag {lag:.0f} s"
+            )
         if self.built_days:
             lines.append(
                 f"silver + gold: built event dates {self.built_days[0]} .. {self.built_days[1]} "
@@ -63,6 +69,8 @@ def run_pending(settings: PlatformSettings | None = None, *, warehouse: bool = T
     instance = _instance()
     with instance:
         _land_bronze(defs, settings, instance, summary)
+        if summary.success and settings.replication_pairs():
+            _replicate(defs, instance, summary)
         if warehouse and summary.success:
             _build_warehouse(defs, settings, instance, summary)
     return summary
@@ -156,6 +164,18 @@ def _land_region(defs: Any, settings: PlatformSettings, instance: Any, summary: 
         _record_checks(result, summary)
 
 
+def _replicate(defs: Any, instance: Any, summary: RunSummary) -> None:
+    """Every pair once, with its checks and the lag checks, through the job the sensor and schedule launch."""
+    result = defs.resolve_job_def("replication_job").execute_in_process(instance=instance, raise_on_error=False)
+    summary.replication_runs += 1
+    _record_checks(result, summary)
+    for mat in result.get_asset_materialization_events():
+        data = mat.event_specific_data.materialization
+        meta = {key: value.value for key, value in data.metadata.items()}
+        name = data.asset_key.path[-1]
+        summary.replicated[name] = (int(meta["files_copied"]), int(meta["bytes_copied"]), float(meta["lag_seconds"]))
+
+
 def build_days(
     defs: Any,
     settings: PlatformSettings,
@@ -181,7 +201,8 @@ def build_days(
 
 def _build_warehouse(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary) -> None:
     from orchestration.defs.shared.resources import shared_resources
-    from orchestration.lib.warehouse import bronze_glob, event_dates_in_bronze
+    from orchestration.defs.warehouse.assets import global_bronze_files
+    from orchestration.lib.warehouse import event_dates_in_bronze
 
     reference = defs.resolve_job_def("reference_job").execute_in_process(instance=instance, raise_on_error=False)
     summary.warehouse_runs += 1
@@ -190,8 +211,8 @@ def _build_warehouse(defs: Any, settings: PlatformSettings, instance: Any, summa
     if not summary.success:
         return
     keys = set(_partition_keys(defs, instance))
-    storage = shared_resources(settings)[1].storage()
-    days = [d.isoformat() for d in event_dates_in_bronze(bronze_glob(storage, settings.kafka.events_topic))]
+    files = global_bronze_files(shared_resources(settings)[1], settings.kafka.events_topic)
+    days = [d.isoformat() for d in event_dates_in_bronze(files)]
     summary.days_outside_partitions = [d for d in days if d not in keys]
     days = [d for d in days if d in keys]
     if days:

@@ -130,6 +130,25 @@ def run_once() -> None:
 
 
 @app.command()
+def regions() -> None:
+    """Per region: its store, what landed there, and how far every other region's replica of it has come."""
+    from orchestration.defs.replication.assets import LEDGERS
+    from orchestration.defs.shared.resources import shared_resources
+    from orchestration.lib.replication import region_status, render_status
+    from orchestration.settings import get_settings
+
+    with clear_errors():
+        settings = get_settings()
+        lake = shared_resources(settings)[1]
+        stores = {region: lake.storage(region) for region in settings.lake.regions}
+        statuses = region_status(stores, LEDGERS, pairs=settings.replication_pairs())
+    typer.echo(f"aggregation region (global silver and gold): {settings.lake.aggregation}")
+    typer.echo(render_status(statuses))
+    if any(status.error for status in statuses):
+        raise typer.Exit(1)
+
+
+@app.command()
 def backfill(
     start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First event date (UTC), inclusive.")],
     end: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last event date (UTC), inclusive.")],

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -10,7 +11,9 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
 from orchestration.defs.warehouse.project import MeridianTranslator, dbt_project, manifest_path
 from orchestration.defs.warehouse.resources import WarehouseResource
-from orchestration.lib.warehouse import bronze_glob, window_vars
+from orchestration.lib.bronze.landing import BRONZE
+from orchestration.lib.replication.readers import union_rows_files
+from orchestration.lib.warehouse import bronze_glob, window_vars, write_bronze_index
 
 REFERENCE_SELECT = "resource_type:seed dim_regions"
 SILVER_SELECT = "path:models/staging"
@@ -20,8 +23,28 @@ GOLD_SELECT = "path:models/marts"
 WAREHOUSE_POOL = "warehouse"
 
 
+def global_bronze_files(lake: LakeResource, topic: str) -> list[str]:
+    """What global silver reads, as URIs: the aggregation region's own bronze and its manifested replicas."""
+    store = lake.storage(lake.aggregation_region)
+    own = BRONZE.rows_paths(store, topic)
+    others = [r for r in lake.regions if r != lake.aggregation_region]
+    return [store.uri(path) for path in union_rows_files(store, own, others, BRONZE.rows_prefix, topic)]
+
+
 def _dbt_vars(lake: LakeResource, kafka: KafkaResource, warehouse: WarehouseResource) -> dict[str, Any]:
-    return {"bronze_events_glob": bronze_glob(lake.storage(), kafka.events_topic), **warehouse.dbt_vars()}
+    store = lake.storage(lake.aggregation_region)
+    dbt_vars: dict[str, Any] = {
+        "bronze_events_glob": bronze_glob(store, kafka.events_topic),
+        "region_order": list(lake.regions),
+        **warehouse.dbt_vars(),
+    }
+    if warehouse.target == "local":
+        files = global_bronze_files(lake, kafka.events_topic)
+        if files:  # nothing landed anywhere yet: the glob's "no files" is the clearer error
+            index = Path(warehouse.duckdb_path).with_suffix(".bronze_index.json")
+            write_bronze_index(index, files)
+            dbt_vars["bronze_events_index"] = str(index)
+    return dbt_vars
 
 
 class WarehouseBuildConfig(dg.Config):

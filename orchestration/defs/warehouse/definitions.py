@@ -13,6 +13,7 @@ def build(settings: PlatformSettings) -> dg.Definitions:
 
     from orchestration.defs.bronze.assets import BRONZE_EVENTS
     from orchestration.defs.quality.checks import FRESHNESS_CHECK
+    from orchestration.defs.replication.pairs import Pair
     from orchestration.defs.warehouse.assets import build_warehouse_assets
     from orchestration.defs.warehouse.jobs import build_warehouse_jobs, build_warehouse_schedule, daily_partitions
     from orchestration.defs.warehouse.project import MeridianTranslator
@@ -33,9 +34,16 @@ def build(settings: PlatformSettings) -> dg.Definitions:
         reference, [silver, gold], [dg.AssetCheckKey(hourly_metrics, FRESHNESS_CHECK)]
     )
     follow = settings.follow
+    # global silver also follows every replication into the aggregation region
+    aggregation = settings.lake.aggregation
+    replicas = [Pair(source, target).key for source, target in settings.replication_pairs() if target == aggregation]
     return dg.Definitions(
         assets=[reference, silver, gold],
         jobs=[reference_job, warehouse_job, bootstrap_job],
-        sensors=[build_warehouse_sensor([warehouse_job, bootstrap_job], upstream, list(reference.keys), start, follow)],
+        sensors=[
+            build_warehouse_sensor(
+                [warehouse_job, bootstrap_job], [upstream, *replicas], list(reference.keys), start, follow
+            )
+        ],
         schedules=[build_warehouse_schedule(settings.warehouse.gold_lookback_days)],
     )

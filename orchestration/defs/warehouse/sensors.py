@@ -129,12 +129,13 @@ def _in_flight(instance: dg.DagsterInstance) -> str | None:
 
 def build_warehouse_sensor(
     jobs: Sequence[AssetJob],
-    bronze: dg.AssetKey,
+    bronze: Sequence[dg.AssetKey],
     reference: Sequence[dg.AssetKey],
     first_partition: date,
     follow: WarehouseFollowSettings,
 ) -> dg.SensorDefinition:
-    """``jobs``: ``warehouse_job`` and ``warehouse_bootstrap_job``; ``bronze``: the table silver reads;
+    """``jobs``: ``warehouse_job`` and ``warehouse_bootstrap_job``; ``bronze``: what silver reads (the
+    aggregation region's bronze, or its BigQuery copy, and the replications into that region);
     ``reference``: the seeds and dimensions gold joins."""
     interval = timedelta(seconds=follow.interval_seconds)
     late = timedelta(minutes=follow.late_minutes)
@@ -155,7 +156,7 @@ def build_warehouse_sensor(
         decision = decide(
             FollowCursor.parse(context.cursor),
             now=datetime.now(UTC),
-            latest_bronze=_latest_storage_id(instance, bronze),
+            latest_bronze=max((i for i in (_latest_storage_id(instance, k) for k in bronze) if i), default=None),
             in_flight=_in_flight(instance),
             reference_missing=any(_latest_storage_id(instance, key) is None for key in reference),
             interval=interval,
