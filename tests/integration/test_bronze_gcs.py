@@ -1,4 +1,4 @@
-"""The production lake backend end to end: Kafka -> bronze on GCS (gcp-storage-emulator on loopback)."""
+"""The production lake backend end to end: Kafka -> bronze on GCS (fake-gcs-server on loopback)."""
 
 from __future__ import annotations
 

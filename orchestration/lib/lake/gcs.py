@@ -1,15 +1,39 @@
 """The lake on Google Cloud Storage: bucket ``<prefix>-<region>``, one per storage region.
 
 Uses google-cloud-storage directly: a single-request upload is atomic (the object appears
-whole or not at all), which is what the bronze exactly-once rule needs. ``endpoint`` points
+whole or not at all), which is what the bronze exactly-once rule needs, and ``ifGenerationMatch=0``
+makes it create-only. The checksum is the ``md5Hash`` GCS computed on upload. ``endpoint`` points
 the client at an emulator in tests; production leaves it unset and uses ambient credentials.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import builtins
+from datetime import UTC
 from typing import Any
 
-from orchestration.lib.lake.base import LakeStorageError
+from orchestration.lib.lake.base import LakeStorageError, ObjectInfo
+
+
+def md5_hex(md5_hash: str | None, component_count: int | None) -> str | None:
+    """GCS's base64 ``md5Hash`` as hex; None for a composite object, whose md5Hash (if any) is not of its bytes."""
+    if not md5_hash or component_count:
+        return None
+    try:
+        return base64.b64decode(md5_hash, validate=True).hex()
+    except binascii.Error:
+        return None
+
+
+def _object_info(blob: Any) -> ObjectInfo:
+    return ObjectInfo(
+        path=blob.name,
+        size=int(blob.size),
+        md5=md5_hex(blob.md5_hash, blob.component_count),
+        updated=blob.updated.astimezone(UTC),
+    )
 
 
 class GcsLakeStorage:
@@ -47,6 +71,20 @@ class GcsLakeStorage:
         except Exception as exc:
             raise LakeStorageError(f"writing gs://{self.bucket_name}/{path} failed: {exc}") from exc
 
+    def write_if_absent(self, path: str, data: bytes) -> bool:
+        """An upload with ``ifGenerationMatch=0``: GCS creates the object only if it has no live generation."""
+        from google.api_core.exceptions import PreconditionFailed
+
+        try:
+            self._get_bucket().blob(path).upload_from_string(
+                data, content_type="application/octet-stream", if_generation_match=0
+            )
+        except PreconditionFailed:
+            return False
+        except Exception as exc:
+            raise LakeStorageError(f"writing gs://{self.bucket_name}/{path} (create-only) failed: {exc}") from exc
+        return True
+
     def read(self, path: str) -> bytes:
         from google.api_core.exceptions import NotFound
 
@@ -59,9 +97,23 @@ class GcsLakeStorage:
     def exists(self, path: str) -> bool:
         return bool(self._get_bucket().blob(path).exists())
 
+    def stat(self, path: str) -> ObjectInfo | None:
+        try:
+            blob = self._get_bucket().get_blob(path)
+        except Exception as exc:
+            raise LakeStorageError(f"reading the metadata of {self.uri(path)} failed: {exc}") from exc
+        return None if blob is None else _object_info(blob)
+
     def list(self, prefix: str) -> list[str]:
         blobs = self._get_bucket().client.list_blobs(self.bucket_name, prefix=prefix)
         return sorted(blob.name for blob in blobs)
+
+    def list_info(self, prefix: str) -> builtins.list[ObjectInfo]:
+        try:
+            blobs = list(self._get_bucket().client.list_blobs(self.bucket_name, prefix=prefix))
+        except Exception as exc:
+            raise LakeStorageError(f"listing gs://{self.bucket_name}/{prefix} failed: {exc}") from exc
+        return sorted((_object_info(blob) for blob in blobs), key=lambda info: info.path)
 
     def delete(self, path: str) -> None:
         from google.api_core.exceptions import NotFound
@@ -73,3 +125,6 @@ class GcsLakeStorage:
 
     def uri(self, path: str) -> str:
         return f"gs://{self.bucket_name}/{path}"
+
+    def describe(self) -> str:
+        return f"gs://{self.bucket_name}"

@@ -1,17 +1,27 @@
-"""The lake as a folder: ``<root>/<region>/<key>``."""
+"""The lake as a folder: ``<root>/<region>/<key>``, or an exact folder (``file:///abs/path``)."""
 
 from __future__ import annotations
 
+import builtins
+import hashlib
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestration.lib.lake.base import LakeStorageError
+from orchestration.lib.lake.base import LakeStorageError, ObjectInfo
 
 
 class LocalLakeStorage:
-    def __init__(self, root: Path, region: str) -> None:
-        self.root = Path(root) / region
+    """One region's lake in a folder: ``root / region`` by default, or exactly ``path`` when given."""
+
+    def __init__(self, root: Path | None, region: str, *, path: Path | None = None) -> None:
+        if path is not None and root is None:
+            self.root = Path(path)
+        elif root is not None and path is None:
+            self.root = Path(root) / region
+        else:
+            raise ValueError("LocalLakeStorage takes a root (the lake is root/region) or an exact path, not both")
         self.region = region
 
     def _path(self, key: str) -> Path:
@@ -20,9 +30,8 @@ class LocalLakeStorage:
             raise LakeStorageError(f"lake key {key!r} escapes the lake root {self.root}")
         return path
 
-    def write(self, path: str, data: bytes) -> None:
-        """Write to a temporary file beside the target, fsync, then rename over it (atomic)."""
-        target = self._path(path)
+    def _temp_beside(self, target: Path, data: bytes) -> Path:
+        """``data`` in a hidden, fsynced temporary file in ``target``'s folder (same filesystem)."""
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
@@ -30,19 +39,54 @@ class LocalLakeStorage:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return Path(tmp)
+
+    def write(self, path: str, data: bytes) -> None:
+        """Write to a temporary file beside the target, fsync, then rename over it (atomic)."""
+        target = self._path(path)
+        tmp = self._temp_beside(target, data)
+        try:
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def write_if_absent(self, path: str, data: bytes) -> bool:
+        """Hard-link a complete temporary file to the target: ``link`` refuses an existing name atomically."""
+        target = self._path(path)
+        tmp = self._temp_beside(target, data)
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+        return True
 
     def read(self, path: str) -> bytes:
+        target = self._path(path)
         try:
-            return self._path(path).read_bytes()
+            return target.read_bytes()
         except FileNotFoundError as exc:
-            raise LakeStorageError(f"no object {path!r} in lake {self.root}") from exc
+            raise LakeStorageError(f"no object {target} (key {path!r} in lake {self.root})") from exc
 
     def exists(self, path: str) -> bool:
         return self._path(path).is_file()
+
+    def stat(self, path: str) -> ObjectInfo | None:
+        return self._info(self._path(path), path)
+
+    def _info(self, file: Path, key: str) -> ObjectInfo | None:
+        try:
+            with file.open("rb") as handle:
+                md5 = hashlib.file_digest(handle, "md5").hexdigest()
+                meta = os.fstat(handle.fileno())
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+        return ObjectInfo(key, meta.st_size, md5, datetime.fromtimestamp(meta.st_mtime, tz=UTC))
 
     def list(self, prefix: str) -> list[str]:
         base = self._path(prefix) if prefix else self.root
@@ -51,8 +95,15 @@ class LocalLakeStorage:
         files = base.rglob("*") if base.is_dir() else [base]
         return sorted(p.relative_to(self.root).as_posix() for p in files if p.is_file() and not p.name.startswith("."))
 
+    def list_info(self, prefix: str) -> builtins.list[ObjectInfo]:
+        infos = (self._info(self.root / key, key) for key in self.list(prefix))
+        return [info for info in infos if info is not None]  # a file deleted since the listing is gone
+
     def delete(self, path: str) -> None:
         self._path(path).unlink(missing_ok=True)
 
     def uri(self, path: str) -> str:
         return str(self._path(path))
+
+    def describe(self) -> str:
+        return str(self.root)
