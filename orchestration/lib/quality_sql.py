@@ -54,3 +54,15 @@ def daily_volume_sql(window: tuple[str, str], trailing_days: int) -> str:
 
 def latest_hour_sql() -> str:
     return "select max(event_hour) as latest from gold.fct_region_hourly_metrics"
+
+
+CONFLICT_SAMPLE = 10
+
+
+def conflicts_sql(window: tuple[str, str]) -> str:
+    """Cross-region conflicts of the window, with the count on every row, a sample of them first."""
+    return (
+        "select event_id, event_date, variants, copies, ingest_regions, differing_fields, first_version, "
+        f"second_version, count(*) over () as conflicts from silver.stg_event_conflicts where {_between(window)} "
+        f"order by event_date, event_id limit {CONFLICT_SAMPLE}"
+    )

@@ -188,4 +188,42 @@ def gold_fresh(warehouse: WarehouseResource, quality: QualityResource) -> dg.Ass
     )
 
 
-QUALITY_CHECKS = [bronze_events_quality, silver_events_quality, gold_metrics_quality, gold_fresh]
+STG_EVENT_CONFLICTS = model_key("stg_event_conflicts")
+
+
+@dg.asset_check(
+    asset=STG_EVENT_CONFLICTS,
+    name="cross_region_conflicts",
+    blocking=False,
+    description=(
+        "The same event_id with different content in two copies (two regions, or a client that changed an event "
+        "and re-sent it): counted and sampled as a warning, never resolved silently."
+    ),
+)
+def cross_region_conflicts(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, quality: QualityResource
+) -> dg.AssetCheckResult:
+    window = run_window(context, quality.lookback_days)
+    rows = warehouse.read_frame(quality_sql.conflicts_sql(window))
+    count = int(rows["conflicts"].iat[0]) if len(rows) else 0
+    sample = rows.drop(columns=["conflicts"]).astype(str).to_dict(orient="records")
+    return dg.AssetCheckResult(
+        passed=count == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "conflicts": count,
+            "observed": f"{count} conflicting event_id(s)",
+            "expected": "0",
+            "validated": f"event_date {window[0]}..{window[1]}",
+            "sample": dg.MetadataValue.json(sample),
+        },
+    )
+
+
+QUALITY_CHECKS = [
+    bronze_events_quality,
+    silver_events_quality,
+    gold_metrics_quality,
+    gold_fresh,
+    cross_region_conflicts,
+]
