@@ -7,7 +7,8 @@
   {%- endif -%}
 {% endmacro %}
 
-{#- Incremental config shared by every date-partitioned model; `grain` is the model's row key.
+{#- Incremental config shared by every date-partitioned model; `grain` is the model's row key,
+    `cluster_by` what BigQuery clusters each partition by (none: not clustered).
 
     BigQuery replaces the run's date partitions (insert_overwrite). Emulators that cannot run
     insert_overwrite's script select `merge` with var bigquery_incremental_strategy: rows are then
@@ -19,16 +20,18 @@
     a run covers them or a full refresh. No run drops a column or rewrites a type on its own: a
     removed column stays (null in new rows), and a changed type is not applied (inserts cast to the old
     type, or fail) until a full refresh. -#}
-{% macro date_partitioned_config(grain) %}
+{% macro date_partitioned_config(grain, cluster_by=['region']) %}
   {%- if target.type == 'bigquery' -%}
     {%- set strategy = var('bigquery_incremental_strategy') -%}
     {%- set config = {
       'materialized': 'incremental',
       'incremental_strategy': strategy,
       'partition_by': {'field': 'event_date', 'data_type': 'date'},
-      'cluster_by': ['region'],
       'on_schema_change': 'append_new_columns',
     } -%}
+    {%- if cluster_by -%}
+      {%- do config.update({'cluster_by': cluster_by}) -%}
+    {%- endif -%}
     {%- if strategy == 'merge' -%}
       {%- do config.update({'unique_key': grain}) -%}
     {%- endif -%}

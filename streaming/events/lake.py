@@ -2,9 +2,9 @@
 
 Bronze keeps every field any supported contract version defines (a reader of either version reads
 both, see :mod:`streaming.events.compat`), then where the edge received the event (null for events
-produced straight to Kafka), then where the record sat in Kafka. Deriving the columns from the schema
-files means a new optional field reaches the lake by editing the contract alone; a test holds the
-derivation to the files.
+produced straight to Kafka), then where the record sat in Kafka, and when and in which region's lake
+bronze landed it. Deriving the columns from the schema files means a new optional field reaches the
+lake by editing the contract alone; a test holds the derivation to the files.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ KAFKA_FIELDS = [
     pa.field("kafka_offset", pa.int64(), nullable=False),
     pa.field("kafka_timestamp", pa.timestamp("ms", tz="UTC")),
 ]
+# The region whose lake landed the record: every region lands its own Kafka cluster, and the global
+# build unions every region's bronze. Nullable because files landed before it existed lack it.
+INGEST_REGION = pa.field("ingest_region", pa.string())
 
 
 @cache
@@ -64,7 +67,7 @@ def events_schema() -> pa.Schema:
     return pa.schema(
         [pa.field(name, dtype) for name, dtype in event_fields().items()]
         + KAFKA_FIELDS
-        + [pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False)]
+        + [pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False), INGEST_REGION]
     )
 
 
@@ -77,5 +80,6 @@ def quarantine_schema() -> pa.Schema:
             pa.field("reason", pa.string(), nullable=False),
             pa.field("detail", pa.string()),
             pa.field("quarantined_at", pa.timestamp("us", tz="UTC"), nullable=False),
+            INGEST_REGION,
         ]
     )

@@ -57,6 +57,11 @@ def test_gold_matches_an_independent_computation(settings: PlatformSettings) -> 
     landed = bronze.select(["event_id", "received_at", "edge_id", "edge_region"]).to_pylist()
     assert Counter(tuple(row.values()) for row in landed) == sent
     assert_gold_matches_oracle(gold_tables(settings), records)
+    # the region whose lake landed each copy reaches gold, and one region's re-sends are no conflicts
+    primary = settings.lake.primary_region
+    assert set(bronze.column("ingest_region").to_pylist()) == {primary}
+    assert query_warehouse(settings, "select distinct ingest_region from gold.fct_events") == [(primary,)]
+    assert query_warehouse(settings, "select count(*) from silver.stg_event_conflicts") == [(0,)]
 
 
 def test_days_one_by_one_a_single_run_backfill_and_a_full_refresh_agree(settings: PlatformSettings) -> None:

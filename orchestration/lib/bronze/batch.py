@@ -43,12 +43,20 @@ class Batch:
 
 
 def build_batch(
-    topic: str, records: Iterable[RawRecord], now: datetime | None = None, rules: EventTimeRules | None = None
+    topic: str,
+    records: Iterable[RawRecord],
+    now: datetime | None = None,
+    rules: EventTimeRules | None = None,
+    *,
+    ingest_region: str | None = None,
 ) -> Batch:
     """Validate every record; valid ones become bronze rows, the rest quarantine rows.
 
     With ``rules``, an event whose time no daily partition will read is quarantined too. Its "now" is
     the record's Kafka timestamp, not the clock: landing the range again classifies it the same way.
+    ``ingest_region`` is the region whose lake the batch lands in, stamped on every row so the global
+    build (every region's bronze together) knows which region took each copy; landing always passes
+    it, None leaves the column null as in files landed before it existed.
     """
     ingested_at = now or datetime.now(UTC)
     good: list[tuple[RawRecord, dict[str, Any]]] = []
@@ -67,8 +75,9 @@ def build_batch(
             bad.append((rec, outcome))
     # Column by column with comprehensions: several times faster than appending field by field.
     event_cols: dict[str, list[Any]] = {name: [e.get(name) for _, e in good] for name in EVENT_FIELDS}
+    stamps = {"kafka_topic": topic, "ingest_region": ingest_region}
     events = _table(
-        EVENTS_SCHEMA, {**event_cols, **_kafka_columns([r for r, _ in good])}, topic, "ingested_at", ingested_at
+        EVENTS_SCHEMA, {**event_cols, **_kafka_columns([r for r, _ in good])}, {**stamps, "ingested_at": ingested_at}
     )
     quarantine_cols: dict[str, list[Any]] = {
         **_kafka_columns([r for r, _ in bad]),
@@ -76,7 +85,7 @@ def build_batch(
         "reason": [o.reason for _, o in bad],
         "detail": [o.detail[:500] for _, o in bad],
     }
-    quarantine = _table(QUARANTINE_SCHEMA, quarantine_cols, topic, "quarantined_at", ingested_at)
+    quarantine = _table(QUARANTINE_SCHEMA, quarantine_cols, {**stamps, "quarantined_at": ingested_at})
     return Batch(events, quarantine, Counter(o.reason for _, o in bad))
 
 
@@ -106,14 +115,13 @@ def _kafka_columns(records: list[RawRecord]) -> dict[str, list[Any]]:
     }
 
 
-def _table(schema: pa.Schema, columns: dict[str, list[Any]], topic: str, stamp: str, at: datetime) -> pa.Table:
+def _table(schema: pa.Schema, columns: dict[str, list[Any]], constants: dict[str, Any]) -> pa.Table:
+    """``schema``'s table from per-row ``columns`` and ``constants``, columns the same on every row."""
     rows = len(columns["kafka_offset"])
     arrays = []
     for f in schema:
-        if f.name == "kafka_topic":
-            arrays.append(pa.array([topic] * rows, f.type))
-        elif f.name == stamp:
-            arrays.append(pa.array([at] * rows, f.type))
+        if f.name in constants:
+            arrays.append(pa.array([constants[f.name]] * rows, f.type))
         else:
             arrays.append(pa.array(columns[f.name], f.type))
     return pa.Table.from_arrays(arrays, schema=schema)

@@ -1,7 +1,8 @@
 """Land one offset range of events in bronze through the lake's ledger (:mod:`orchestration.lib.ledger`).
 
 Valid events become the range's events file (the commit marker, written last); records the contract
-or the event-time rules refuse become its quarantine file, written first, with their reasons.
+or the event-time rules refuse become its quarantine file, written first, with their reasons. Both
+carry the region of the lake they land in (``ingest_region``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def land_range(
     rules: EventTimeRules | None = None,
 ) -> LandedRange:
     def build(records: Iterator[RawRecord]) -> Built:
-        batch = build_batch(topic, records, now, rules)
+        batch = build_batch(topic, records, now, rules, ingest_region=storage.region)
         quarantine = to_parquet(batch.quarantine) if batch.quarantined else None
         return Built(to_parquet(batch.events), quarantine, batch.valid, batch.quarantined, batch.reasons)
 

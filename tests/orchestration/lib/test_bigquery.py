@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from orchestration.lib.bigquery import (
     SOURCE_COLUMN,
+    RawEventsTable,
     files_to_load,
     lake_file_rows,
     raw_arrow_schema,
@@ -26,6 +28,7 @@ def test_the_raw_table_has_every_bronze_column_in_order_plus_its_source_file() -
     assert kinds["kafka_partition"] == ("INT64", "REQUIRED")  # int32 in Parquet, one integer type in BigQuery
     assert kinds["ingested_at"] == ("TIMESTAMP", "REQUIRED")
     assert kinds["latency_ms"] == ("FLOAT64", "NULLABLE")
+    assert kinds["ingest_region"] == ("STRING", "NULLABLE")  # added to a table made before it by ensure()
     assert kinds[SOURCE_COLUMN] == ("STRING", "REQUIRED")
 
 
@@ -53,7 +56,8 @@ def test_rows_as_loaded_carry_their_file_and_the_raw_schema(tmp_path: Path) -> N
 
 def test_a_file_landed_before_the_provenance_columns_loads_with_them_as_nulls(tmp_path: Path) -> None:
     storage = LocalLakeStorage(tmp_path, "us")
-    old_schema = pa.schema([f for f in EVENTS_SCHEMA if f.name not in ("received_at", "edge_id", "edge_region")])
+    later = ("received_at", "edge_id", "edge_region", "ingest_region")
+    old_schema = pa.schema([f for f in EVENTS_SCHEMA if f.name not in later])
     row = {name: None for name in old_schema.names}
     row.update(
         event_id="e1", kafka_topic="t", kafka_partition=0, kafka_offset=1, ingested_at=datetime(2026, 11, 1, tzinfo=UTC)
@@ -64,3 +68,31 @@ def test_a_file_landed_before_the_provenance_columns_loads_with_them_as_nulls(tm
 
     assert rows.schema == raw_arrow_schema()
     assert rows.column("edge_id").to_pylist() == [None] and rows.column("event_id").to_pylist() == ["e1"]
+    assert rows.column("ingest_region").to_pylist() == [None]
+
+
+class TableMadeBeforeIngestRegion:
+    """A client whose raw table exists already, from before bronze had ``ingest_region``."""
+
+    def __init__(self) -> None:
+        self.updated: list[Any] = []
+
+    def create_dataset(self, dataset: Any, exists_ok: bool) -> None:
+        pass
+
+    def create_table(self, table: Any, exists_ok: bool) -> Any:
+        table.schema = [f for f in table.schema if f.name != "ingest_region"]
+        return table
+
+    def update_table(self, table: Any, fields: list[str]) -> None:
+        self.updated.append((table, fields))
+
+
+def test_ensure_adds_the_ingest_region_column_to_a_table_made_before_it() -> None:
+    client = TableMadeBeforeIngestRegion()
+
+    RawEventsTable(client, "p.raw.events").ensure()  # type: ignore[arg-type]
+
+    [(table, fields)] = client.updated
+    assert fields == ["schema"]
+    assert [(f.name, f.field_type, f.mode) for f in table.schema][-1] == ("ingest_region", "STRING", "NULLABLE")

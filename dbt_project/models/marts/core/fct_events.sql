@@ -34,7 +34,8 @@ final as (
         events.app_version,
         events.received_at,
         events.edge_id,
-        events.edge_region
+        events.edge_region,
+        events.ingest_region
     from events
     left join fx_rates
         on events.currency = fx_rates.currency

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('bronze', 'events') }}
+    select * from {{ bronze_events() }}
 
 ),
 
@@ -29,7 +29,8 @@ typed as (
         edge_region,
         kafka_partition,
         kafka_offset,
-        ingested_at
+        ingested_at,
+        ingest_region
     from source
 
 ),
@@ -43,27 +44,31 @@ dated as (
 
 ),
 
-in_window as (
+window_events as (
 
-    select * from dated
+    select distinct event_id from dated
     where {{ in_date_window('event_date') }}
+
+),
+
+copies as (
+
+    -- every copy of an event with a copy in the window, whatever day it gives: copies that disagree
+    -- on occurred_at (a conflict, see stg_event_conflicts) still rank together, so the event keeps
+    -- one row, on its winner's day, however the days are built
+    select dated.*
+    from dated
+    inner join window_events on dated.event_id = window_events.event_id
 
 ),
 
 ranked as (
 
-    -- the earliest copy of an event wins: when the edge received it, else when bronze ingested it
-    -- (an edge may forward a copy it took first after another one); Kafka position breaks ties
+    -- the earliest copy wins, then the ingesting region's rank, then Kafka position (bronze_copy_order)
     select
         *,
-        row_number() over (
-            partition by event_id
-            order by
-                coalesce({{ epoch_microseconds('received_at') }}, {{ epoch_microseconds('ingested_at') }}),
-                kafka_partition,
-                kafka_offset
-        ) as copy_number
-    from in_window
+        row_number() over (partition by event_id order by {{ bronze_copy_order() }}) as copy_number
+    from copies
 
 ),
 
@@ -89,9 +94,12 @@ final as (
         edge_region,
         kafka_partition,
         kafka_offset,
-        ingested_at
+        ingested_at,
+        ingest_region
     from ranked
-    where copy_number = 1
+    where
+        copy_number = 1
+        and {{ in_date_window('event_date') }}
 
 )
 

@@ -87,3 +87,18 @@ def test_provenance_of_another_type_is_quarantined_not_a_crash_of_the_batch() ->
     batch = build_batch("t", [RawRecord(0, 0, 0, orjson.dumps(forged)), RawRecord(0, 1, 0, orjson.dumps(GOOD))])
     assert batch.events.column("kafka_offset").to_pylist() == [1]
     assert batch.reasons == {"invalid:edge_id": 1}
+
+
+def test_every_row_and_quarantined_record_carries_the_region_that_ingested_it() -> None:
+    records = [
+        RawRecord(0, 0, 0, orjson.dumps(GOOD)),
+        RawRecord(0, 1, 0, b"{oops"),
+        RawRecord(0, 2, 0, orjson.dumps(GOOD)),
+    ]
+    batch = build_batch("t", records, ingest_region="eu")
+    assert batch.events.column("ingest_region").to_pylist() == ["eu", "eu"]
+    assert batch.quarantine.column("ingest_region").to_pylist() == ["eu"]
+    assert EVENTS_SCHEMA.names[-2:] == ["ingested_at", "ingest_region"]  # beside the other landing fields
+    assert EVENTS_SCHEMA.field("ingest_region").nullable  # files landed before it existed lack it
+    unstamped = build_batch("t", records[:1])
+    assert unstamped.events.column("ingest_region").to_pylist() == [None]
