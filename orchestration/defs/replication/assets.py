@@ -6,7 +6,6 @@ copy, from the same listings, so they cost no extra pass over the source. Lag ha
 unreachable the copy fails, and the lag must still be seen to grow.
 """
 
-
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,7 +62,10 @@ def check_results(pair: Pair, report: ReplicationReport, result: ReplicaAudit) -
         for m in result.missing
         if m.range.end <= seen.get(PartitionKey(m.ledger, m.topic, m.range.partition), 0)
     ]
+    # what this run found damaged fails the check even though it repaired it: the replica was wrong until now
+    found = [f"found and repaired: {p}" for p in report.found_damaged]
     wrong = [str(p) for p in (*report.errors, *result.mismatched)] + [str(m) for m in result.row_count_mismatches]
+    wrong = found + wrong
     return [
         dg.AssetCheckResult(
             asset_key=pair.key,

@@ -7,7 +7,6 @@ the replica cannot have caught up with a source nobody can read, so the check go
 the outage lasts, and the failing check alerts through the quality alert sensor like every other check.
 """
 
-
 from datetime import UTC, datetime
 
 import dagster as dg

@@ -71,6 +71,8 @@ class ReplicationReport:
     progress: Mapping[PartitionKey, PartitionProgress]
     lag_seconds: float  # age of the oldest range still unreplicated after this run
     errors: tuple[FileProblem, ...] = ()
+    # replica files this run found missing or wrong under a manifest (repaired unless also in ``errors``)
+    found_damaged: tuple[FileProblem, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -94,6 +96,7 @@ class ReplicationReport:
             "lag_seconds": self.lag_seconds,
             "replicated_up_to": {str(k): v for k, v in self.replicated_up_to.items()},
             "errors": [str(e) for e in self.errors],
+            "found_damaged": [str(p) for p in self.found_damaged],
         }
 
 
@@ -107,6 +110,7 @@ class _Outcome:
     files: int = 0
     bytes: int = 0
     problems: tuple[FileProblem, ...] = field(default_factory=tuple)
+    found: tuple[FileProblem, ...] = field(default_factory=tuple)  # damage this run found on the replica
 
 
 def replicate(
@@ -158,6 +162,7 @@ def replicate(
         progress=partition_progress((r.partition_key, r.range, r.key in manifested) for r in ranges),
         lag_seconds=lag_seconds((r.landed_at for r in ranges if r.key not in manifested), replicated_at),
         errors=tuple(p for o in outcomes for p in o.problems),
+        found_damaged=tuple(p for o in outcomes for p in o.found),
     )
     for problem in report.errors:
         log.warning("replicating %s -> %s: %s", src.name, dst.name, problem)
@@ -274,7 +279,9 @@ def _repair_range(src: GuardedStore, dst: GuardedStore, action: Repair) -> _Outc
         files, size = files + 1, size + len(data)
         if failed is not None:
             problems.append(_file_problem(rng, f.source_path, *failed))
-    return _Outcome(rng.key, True, repaired=not problems, files=files, bytes=size, problems=tuple(problems))
+    return _Outcome(
+        rng.key, True, repaired=not problems, files=files, bytes=size, problems=tuple(problems), found=action.problems
+    )
 
 
 def _aware(now: datetime | None) -> datetime:
