@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -55,17 +56,28 @@ def platform_settings(bootstrap: str, topic: str, tmp_path: Path, **updates: dic
 
 def settings_env(settings: PlatformSettings) -> dict[str, str]:
     """The environment that makes a child process (CLI, webserver, dagster dev) use ``settings``."""
-    return {
+    lake = settings.lake
+    env = {
         **kafka_env(settings.kafka),
-        "MERIDIAN_LAKE_ROOT": str(settings.lake.root),
+        "MERIDIAN_LAKE_ROOT": str(lake.root),
+        "MERIDIAN_REGIONS": json.dumps(lake.regions),
+        "MERIDIAN_PRIMARY_REGION": lake.primary_region,
         "MERIDIAN_DUCKDB_PATH": str(settings.warehouse.duckdb_path),
         "MERIDIAN_BRONZE_MAX_RECORDS_PER_RANGE": str(settings.bronze.max_records_per_range),
     }
+    if lake.stores:
+        env["MERIDIAN_REGION_STORES"] = json.dumps(lake.stores)
+    for name, value in (("MERIDIAN_S3_ENDPOINT", lake.s3_endpoint), ("MERIDIAN_GCS_ENDPOINT", lake.gcs_endpoint)):
+        if value:
+            env[name] = value
+    return env
 
 
 def kafka_env(kafka: KafkaSettings) -> dict[str, str]:
     """The environment of a child process that connects as ``kafka`` does, credentials included."""
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "MERIDIAN_EVENTS_TOPIC": kafka.events_topic}
+    if kafka.region_bootstrap_servers:
+        env["MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS"] = json.dumps(kafka.region_bootstrap_servers)
     if kafka.security_protocol != "PLAINTEXT":
         env["MERIDIAN_KAFKA_SECURITY_PROTOCOL"] = kafka.security_protocol
     if kafka.sasl_mechanism and kafka.sasl_username and kafka.sasl_password:

@@ -48,7 +48,8 @@ def webserver(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> It
     from streaming.kafka.admin import ensure_topic
 
     tmp = tmp_path_factory.mktemp("ui")
-    settings = platform_settings(kafka_broker.bootstrap_servers, "ui.events.v1", tmp)
+    # two regions (eu's lake a second folder, landed by another deployment): the replication group shows too
+    settings = platform_settings(kafka_broker.bootstrap_servers, "ui.events.v1", tmp, lake={"regions": ["us", "eu"]})
     ensure_topic(settings.kafka, settings.kafka.events_topic, 6)
     home = tmp / "dagster_home"
     home.mkdir()
@@ -138,6 +139,24 @@ def test_gold_assets_show_dbt_tests_as_passed_checks(webserver: tuple[str, Platf
     assert graphql(webserver[0], ["silver", "stg_events"])["assetNodes"][0]["groupName"] == "silver"
 
 
+def test_replication_shows_its_checks_and_lag_metadata(webserver: tuple[str, PlatformSettings]) -> None:
+    data = graphql(webserver[0], ["replication", "us_to_eu"])
+    node = data["assetNodes"][0]
+    assert node["groupName"] == "replication" and "manifest" in node["description"]
+    checks = {c["name"]: c for c in node["assetChecksOrError"]["checks"]}
+    assert {name: c["blocking"] for name, c in checks.items()} == {
+        "replica_complete": True,
+        "replica_checksums_and_rows": True,
+        "replica_no_orphans": False,
+        "replica_lag": False,
+    }
+    assert all(c["executionForLatestMaterialization"]["status"] == "SUCCEEDED" for c in checks.values()), checks
+    entries = data["assetOrError"]["assetMaterializations"][0]["metadataEntries"]
+    assert {"lag_seconds", "bytes_copied", "files_copied", "replicated_up_to"} <= {e["label"] for e in entries}
+    files = next(e["intValue"] for e in entries if e["label"] == "files_copied")
+    assert files >= 1  # run-once copied us's landed ranges into eu
+
+
 def dismiss_welcome(page: Any) -> None:
     """Close the "join the community" dialog a fresh browser profile gets, if it shows up."""
     skip = page.get_by_role("button", name="Skip")
@@ -171,7 +190,7 @@ def test_a_person_sees_the_layers_and_a_gold_asset_with_its_checks(webserver: tu
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.goto(f"{base}/asset-groups", wait_until="networkidle", timeout=120_000)
             dismiss_welcome(page)
-            for group in ("bronze", "silver", "gold"):
+            for group in ("bronze", "replication", "silver", "gold"):
                 page.get_by_text(group, exact=True).first.wait_for(timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "asset-groups.png"), full_page=True)
 
@@ -181,6 +200,17 @@ def test_a_person_sees_the_layers_and_a_gold_asset_with_its_checks(webserver: tu
             page.get_by_text("Latest check results").first.wait_for(timeout=60_000)
             page.screenshot(path=str(ARTIFACTS / "gold-fct_events.png"), full_page=True)
 
+            page.goto(f"{base}/assets/replication/us_to_eu", wait_until="networkidle", timeout=120_000)
+            dismiss_welcome(page)
+            page.get_by_text("Latest materialization").first.wait_for(timeout=60_000)
+            page.get_by_text("lag_seconds").first.wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "replication-us_to_eu.png"), full_page=True)
+
+            page.goto(f"{base}/assets/replication/us_to_eu?view=checks", wait_until="networkidle", timeout=120_000)
+            dismiss_welcome(page)
+            page.get_by_text("replica_lag").first.wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "replication-us_to_eu-checks.png"), full_page=True)
+
             page.goto(f"{base}/assets/gold/fct_events?view=checks", wait_until="networkidle", timeout=120_000)
             dismiss_welcome(page)
             page.get_by_text("unique_fct_events_event_id").first.wait_for(timeout=60_000)
@@ -188,3 +218,4 @@ def test_a_person_sees_the_layers_and_a_gold_asset_with_its_checks(webserver: tu
         finally:
             browser.close()
     assert (ARTIFACTS / "gold-fct_events-checks.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "replication-us_to_eu-checks.png").stat().st_size > 10_000
