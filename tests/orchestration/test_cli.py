@@ -13,7 +13,7 @@ from orchestration.settings import PlatformSettings
 from streaming.kafka.admin import end_offsets
 from tests.helpers import settings_env
 
-COMMANDS = ["generate", "produce", "topics", "run-once", "backfill", "stream", "edge", "edge-key", "up"]
+COMMANDS = ["generate", "produce", "topics", "run-once", "backfill", "regions", "stream", "edge", "edge-key", "up"]
 
 
 def meridian(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -136,3 +136,36 @@ def test_produce_sends_every_line_verbatim_and_run_once_lands_them(settings: Pla
     assert "silver + gold: built event dates 2026-11-01 .. 2026-11-01 (1 run(s))" in refilled.stdout
     backwards = meridian("backfill", "--start", "2026-11-02", "--end", "2026-11-01", env=env)
     assert backwards.returncode != 0 and "before --start" in backwards.stderr
+
+
+def test_regions_shows_each_store_what_landed_and_how_far_each_replica_came(tmp_path: Path) -> None:
+    """Three local regions: us landed two ranges, eu holds one of them replicated, apac none yet."""
+    from orchestration.defs.replication.assets import LEDGERS
+    from orchestration.lib.bronze.ranges import OffsetRange
+    from orchestration.lib.lake import LocalLakeStorage
+    from orchestration.lib.replication import replicate
+    from tests.orchestration.lib.replication.replication_lakes import land_bronze
+
+    us, eu = LocalLakeStorage(tmp_path, "us"), LocalLakeStorage(tmp_path, "eu")
+    land_bronze(us, OffsetRange(0, 0, 50))
+    replicate(us, eu, LEDGERS)
+    land_bronze(us, OffsetRange(0, 50, 80))
+    env = {"MERIDIAN_LAKE_ROOT": str(tmp_path), "MERIDIAN_REGIONS": '["us", "eu", "apac"]'}
+
+    result = meridian("regions", env=env, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "aggregation region (global silver and gold): us" in out
+    assert str(tmp_path / "us") in out and str(tmp_path / "apac") in out
+    lines = [line.split() for line in out.splitlines()]
+    us_to_eu = next(line for line in lines if line[:2] == ["us", "eu"] or line[:3] == ["us", "->", "eu"])
+    us_to_apac = next(line for line in lines if line[:2] == ["us", "apac"] or line[:3] == ["us", "->", "apac"])
+    assert "50" in us_to_eu and "80" in us_to_eu, out  # replicated up to 50 of 80
+    assert "0" in us_to_apac, out
+
+
+def test_regions_with_an_inconsistent_setup_says_what_is_wrong(tmp_path: Path) -> None:
+    result = meridian("regions", env={"MERIDIAN_REGIONS": '["us"]', "MERIDIAN_AGGREGATION_REGION": "eu"})
+    assert result.returncode == 2
+    assert "MERIDIAN_AGGREGATION_REGION='eu' is not in MERIDIAN_REGIONS" in result.stderr

@@ -11,6 +11,7 @@ import dagster as dg
 
 from orchestration.defs.bronze.jobs import AssetJob
 from orchestration.defs.replication.pairs import CHECK_LAG, REPLICATION_LANE, Pair
+from orchestration.defs.shared.instance import latest_storage_id
 
 
 def build_replication_job(pairs: list[Pair], max_retries: int) -> AssetJob:
@@ -54,11 +55,6 @@ def build_replication_schedules(job: AssetJob, lag_job: AssetJob, interval_minut
     ]
 
 
-def _latest_storage_id(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
-    record = instance.get_latest_materialization_event(key)
-    return record.storage_id if record is not None else None
-
-
 def build_replication_sensor(
     job: AssetJob, pairs: list[Pair], landings: dict[str, list[dg.AssetKey]]
 ) -> dg.SensorDefinition:
@@ -77,7 +73,7 @@ def build_replication_sensor(
         seen: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
         requests, advanced = [], dict(seen)
         for source, keys in sorted(landings.items()):
-            latest = max((i for i in (_latest_storage_id(context.instance, k) for k in keys) if i), default=None)
+            latest = latest_storage_id(context.instance, keys)
             if latest is None or latest <= seen.get(source, 0):
                 continue
             advanced[source] = latest

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 
 from orchestration.defs.bronze.jobs import AssetJob
+from orchestration.defs.shared.instance import latest_storage_id
 from orchestration.defs.warehouse.jobs import BOOTSTRAP_JOB, REFERENCE_JOB, WAREHOUSE_JOB, range_tags
 from orchestration.defs.warehouse.settings import WarehouseFollowSettings
 
@@ -114,11 +115,6 @@ def decide(
     )
 
 
-def _latest_storage_id(instance: dg.DagsterInstance, key: dg.AssetKey) -> int | None:
-    records = instance.fetch_materializations(key, limit=1).records
-    return records[0].storage_id if records else None
-
-
 def _in_flight(instance: dg.DagsterInstance) -> str | None:
     for job in (WAREHOUSE_JOB, BOOTSTRAP_JOB, REFERENCE_JOB):
         runs = instance.get_runs(filters=dg.RunsFilter(job_name=job, statuses=IN_FLIGHT), limit=1)
@@ -156,9 +152,9 @@ def build_warehouse_sensor(
         decision = decide(
             FollowCursor.parse(context.cursor),
             now=datetime.now(UTC),
-            latest_bronze=max((i for i in (_latest_storage_id(instance, k) for k in bronze) if i), default=None),
+            latest_bronze=latest_storage_id(instance, bronze),
             in_flight=_in_flight(instance),
-            reference_missing=any(_latest_storage_id(instance, key) is None for key in reference),
+            reference_missing=any(latest_storage_id(instance, [key]) is None for key in reference),
             interval=interval,
             late=late,
             first_partition=first_partition,
