@@ -8,6 +8,7 @@ the outage lasts, and the failing check alerts through the quality alert sensor 
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 import orjson
@@ -56,7 +57,7 @@ def build_lag_check(pair: Pair) -> dg.AssetChecksDefinition:
             source_error = str(exc)
             lag, basis = last_known_lag(lake, pair, now)
         severity = lag_severity(lag, replication.lag_warn_seconds, replication.lag_fail_seconds)
-        metadata: dict[str, object] = {
+        metadata: dict[str, Any] = {
             "lag_seconds": dg.MetadataValue.float(lag if lag != float("inf") else -1.0),
             "lag": format_age(lag) if lag != float("inf") else "unknown (never replicated)",
             "basis": basis,
