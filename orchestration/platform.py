@@ -4,6 +4,13 @@ Kafka (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), its topics, the edge
 the synthetic traffic generator (posting through the edge), the streaming service and
 ``dagster dev``. Every child runs in its own process group so that
 Ctrl-C, or any child dying, stops all of them; nothing is left running.
+
+With several ``MERIDIAN_REGIONS`` and no ``KAFKA_BOOTSTRAP_SERVERS``, every region gets a local
+broker of its own, an edge forwarding to it and a generator posting to that edge, and Dagster is
+told every region's broker (``MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS``) so it lands them all;
+:mod:`orchestration.lib.local_platform` says which ports and folders each region takes. With
+``KAFKA_BOOTSTRAP_SERVERS`` set, the regions with a cluster configured get an edge and a generator.
+The streaming service reads the primary region's Kafka only.
 """
 
 from __future__ import annotations
@@ -18,12 +25,23 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.lib.local_platform import (
+    PlatformView,
+    RegionView,
+    broker_ports,
+    region_slots,
+    regional,
+    regional_path,
+    split_rate,
+    summary,
+)
 from orchestration.settings import PlatformSettings, get_settings
 
 log = logging.getLogger(__name__)
 LOCAL = Path(".local")
 # The local instance's config; like the dbt project, it sits in the repository beside the packages.
 DAGSTER_YAML = Path(__file__).resolve().parents[1] / "deploy" / "local" / "dagster" / "dagster.yaml"
+KAFKA_PORT = 9092  # the primary region's local broker; its controller on the next port
 
 
 def _spawn(cmd: list[str], env: dict[str, str], logfile: Path) -> subprocess.Popen[bytes]:
@@ -61,7 +79,29 @@ def _warehouse_location(settings: PlatformSettings) -> str:
     return str(settings.warehouse.duckdb_path.absolute())
 
 
-def run_platform(generator_rate: float, port: int, stream_port: int | None = None, edge_port: int | None = None) -> int:
+def _store_location(settings: PlatformSettings, region: str) -> str:
+    """A region's lake store as the summary shows it: the absolute folder of a local lake, else its URI."""
+    uri = settings.lake.store_uri(region)
+    return str((settings.lake.root / region).absolute()) if uri == "local" else uri
+
+
+def _external_clusters(settings: PlatformSettings, bootstrap: str) -> dict[str, str]:
+    """Region -> bootstrap servers of the clusters configured for this deployment, primary first."""
+    primary = settings.lake.primary_region
+    ingest = settings.ingest_regions()
+    return {
+        region: bootstrap if region == primary else settings.kafka.region_bootstrap_servers[region]
+        for region in region_slots(ingest, primary)
+    }
+
+
+def run_platform(
+    generator_rate: float,
+    port: int,
+    stream_port: int | None = None,
+    edge_port: int | None = None,
+    kafka_port: int = KAFKA_PORT,
+) -> int:
     import orjson
 
     from streaming.edge.auth import mint_key
@@ -71,7 +111,8 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
 
     settings = get_settings()
     follow = settings.follow
-    broker = None
+    primary = settings.lake.primary_region
+    brokers: dict[str, LocalBroker] = {}
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
     stopping = False
@@ -83,59 +124,99 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        if not bootstrap:
-            broker = LocalBroker(
-                home=LOCAL / "kafka" / "broker",
-                port=9092,
-                controller_port=9093,
-                partitions=settings.kafka.events_topic_partitions,
-            )
-            broker.start()
-            bootstrap = broker.bootstrap_servers
+        if bootstrap:
+            clusters = _external_clusters(settings, bootstrap)
+        else:
+            for slot, region in enumerate(region_slots(settings.lake.regions, primary)):
+                client_port, controller_port = broker_ports(kafka_port, slot)
+                broker = brokers[region] = LocalBroker(
+                    home=LOCAL / "kafka" / regional("broker", region, primary),
+                    port=client_port,
+                    controller_port=controller_port,
+                    partitions=settings.kafka.events_topic_partitions,
+                )
+                broker.start()
+                if stopping:
+                    return 0
+            clusters = {region: broker.bootstrap_servers for region, broker in brokers.items()}
+            bootstrap = clusters[primary]
         kafka = settings.kafka.model_copy(update={"bootstrap_servers": bootstrap})
-        ensure_topic(kafka, kafka.events_topic, kafka.events_topic_partitions)
+        for servers in clusters.values():
+            regional_kafka = kafka.model_copy(update={"bootstrap_servers": servers})
+            ensure_topic(regional_kafka, kafka.events_topic, kafka.events_topic_partitions)
         dagster_home = Path(os.environ.get("DAGSTER_HOME") or LOCAL / "dagster")
         dagster_home.mkdir(parents=True, exist_ok=True)
         shutil.copy(DAGSTER_YAML, dagster_home / "dagster.yaml")
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "DAGSTER_HOME": str(dagster_home),
+            "DAGSTER_HOME": str(dagster_home.absolute()),  # dagster refuses a relative one
             "TYPER_USE_RICH": "0",
         }
+        if len(brokers) > 1:
+            # Our brokers replace whatever the environment named: Dagster lands every region from them.
+            others = {region: servers for region, servers in clusters.items() if region != primary}
+            env["MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS"] = orjson.dumps(others).decode()
         bindir = Path(sys.executable).parent
         logs = LOCAL / "logs"
-        # The edge collector in front of Kafka, with a key minted for this run (printed below, so
-        # you can post your own events); the generator's traffic goes through it.
+        # One edge collector per region in front of its Kafka, all taking a key minted for this run
+        # (printed below, so you can post your own events); the generators' traffic goes through them.
         edge_settings = EdgeSettings()
         edge_port = edge_port or edge_settings.http_port
-        edge_url = f"http://127.0.0.1:{edge_port}"
         edge_key, edge_entry = mint_key("local")
         keys = [*edge_settings.api_keys, edge_entry]
-        edge_env = {**env, "MERIDIAN_EDGE_API_KEYS": orjson.dumps(keys).decode()}
-        children.append(
-            ("edge", _spawn([str(bindir / "meridian"), "edge", "--port", str(edge_port)], edge_env, logs / "edge.log"))
-        )
-        if generator_rate > 0:
-            children.append(
-                (
-                    "generator",
-                    _spawn(
-                        [
-                            str(bindir / "meridian"),
-                            "generate",
-                            "--rate",
-                            str(generator_rate),
-                            "--count",
-                            "1000000000",
-                            "--to",
-                            edge_url,
-                            "--batch-size",
-                            str(max(1, int(generator_rate // 4))),
-                        ],
-                        {**env, "MERIDIAN_EDGE_API_KEY": edge_key},
-                        logs / "generator.log",
-                    ),
+        # The rate is the platform's total, split evenly across the regions' edges.
+        rate = split_rate(generator_rate, len(clusters)) if generator_rate > 0 else 0.0
+        views = []
+        for slot, (region, servers) in enumerate(clusters.items()):
+            edge_name, generator_name = regional("edge", region, primary), regional("generator", region, primary)
+            edge_url = f"http://127.0.0.1:{edge_port + slot}"
+            edge_env = {
+                **env,
+                "KAFKA_BOOTSTRAP_SERVERS": servers,
+                "MERIDIAN_EDGE_API_KEYS": orjson.dumps(keys).decode(),
+                "MERIDIAN_EDGE_REGION": region,
+            }
+            edge_cmd = [str(bindir / "meridian"), "edge", "--port", str(edge_port + slot)]
+            generator_extra: list[str] = []
+            if region != primary:
+                edge_env["MERIDIAN_EDGE_ID"] = f"edge-local-{region}"
+                edge_cmd += ["--buffer-dir", str(regional_path(edge_settings.buffer_dir, region, primary))]
+                generator_extra = ["--seed", str(slot)]  # its own users and event ids, not the primary's again
+            children.append((edge_name, _spawn(edge_cmd, edge_env, logs / f"{edge_name}.log")))
+            if rate > 0:
+                children.append(
+                    (
+                        generator_name,
+                        _spawn(
+                            [
+                                str(bindir / "meridian"),
+                                "generate",
+                                "--rate",
+                                str(rate),
+                                "--count",
+                                "1000000000",
+                                "--to",
+                                edge_url,
+                                "--batch-size",
+                                str(max(1, int(rate // 4))),
+                                *generator_extra,
+                            ],
+                            {**env, "MERIDIAN_EDGE_API_KEY": edge_key},
+                            logs / f"{generator_name}.log",
+                        ),
+                    )
+                )
+            views.append(
+                RegionView(
+                    region=region,
+                    store=_store_location(settings, region),
+                    kafka=servers,
+                    broker_log=brokers[region].log_file if region in brokers else None,
+                    edge_url=edge_url,
+                    edge_log=logs / f"{edge_name}.log",
+                    generator_rate=rate,
+                    generator_log=logs / f"{generator_name}.log" if rate > 0 else None,
                 )
             )
         stream_port = stream_port or settings.stream.http_port
@@ -168,26 +249,25 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
                 ),
             )
         )
+        landed = set(clusters)
+        views += [RegionView(r, _store_location(settings, r)) for r in settings.lake.regions if r not in landed]
         print(
-            "\n".join(
-                [
-                    "Meridian is running:",
-                    f"  Kafka          {bootstrap}"
-                    + (f" (local KRaft broker, log {broker.log_file})" if broker else ""),
-                    f"  topic          {kafka.events_topic} ({kafka.events_topic_partitions} partitions)",
-                    f"  edge collector {edge_url}/v1/events  (log {logs / 'edge.log'})",
-                    f"                 Authorization: Bearer {edge_key}",
-                    f"  generator      {generator_rate} events/s through the edge, log {logs / 'generator.log'}"
-                    if generator_rate > 0
-                    else "  generator      off",
-                    f"  Dagster UI     http://127.0.0.1:{port}  (log {logs / 'dagster.log'})",
-                    f"  real-time API  http://127.0.0.1:{stream_port}/v1/metrics/realtime  (log {logs / 'stream.log'})",
-                    f"  DAGSTER_HOME   {dagster_home}",
-                    f"  lake           {(settings.lake.root / settings.lake.primary_region).absolute()}",
-                    f"  warehouse      {_warehouse_location(settings)}: silver and gold follow bronze "
-                    f"(warehouse_sensor, a build at most every {follow.interval_seconds} s)",
-                    "Press Ctrl-C to stop everything.",
-                ]
+            summary(
+                PlatformView(
+                    regions=views,
+                    primary=primary,
+                    aggregation=settings.lake.aggregation,
+                    topic=kafka.events_topic,
+                    partitions=kafka.events_topic_partitions,
+                    edge_key=edge_key,
+                    generator_rate=generator_rate,
+                    dagster_url=f"http://127.0.0.1:{port}",
+                    stream_url=f"http://127.0.0.1:{stream_port}",
+                    logs=logs,
+                    dagster_home=dagster_home,
+                    warehouse=_warehouse_location(settings),
+                    warehouse_interval_s=follow.interval_seconds,
+                )
             ),
             flush=True,
         )
@@ -196,14 +276,16 @@ def run_platform(generator_rate: float, port: int, stream_port: int | None = Non
                 if proc.poll() is not None:
                     print(f"{name} exited with {proc.returncode}; stopping the platform (see {logs})", flush=True)
                     return 1
-            if broker is not None and not broker.is_running():
-                print(f"the Kafka broker died; see {broker.log_file}", flush=True)
-                return 1
+            for region, broker in brokers.items():
+                if not broker.is_running():
+                    which = "" if region == primary else f" of region {region}"
+                    print(f"the Kafka broker{which} died; see {broker.log_file}", flush=True)
+                    return 1
             time.sleep(0.5)
         return 0
     finally:
         for _name, proc in reversed(children):
             _stop(proc)
-        if broker is not None:
+        for broker in reversed(brokers.values()):
             broker.stop()
         print("stopped every process Meridian started", flush=True)

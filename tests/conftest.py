@@ -124,9 +124,11 @@ LONGEST_FIRST = [
     "tests/orchestration/defs/streaming/test_reconcile.py",
     "tests/streaming/realtime/test_service.py",
     "tests/integration/test_dagster_ui.py",
+    "tests/integration/test_regions.py",
     "tests/orchestration/test_platform.py",
     "tests/dbt_project/test_late_data.py",
     "tests/integration/test_bronze_faults.py",
+    "tests/integration/test_replication_store_faults.py",
     "tests/streaming/edge/test_faults.py",
 ]
 

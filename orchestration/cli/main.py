@@ -233,13 +233,32 @@ def up(
     generator_rate: Annotated[float, typer.Option(help="Synthetic events per second (0: no generator).")] = 50.0,
     port: Annotated[int, typer.Option(help="Dagster UI port.")] = 3000,
     stream_port: Annotated[int | None, typer.Option(help="Streaming API port (default 8081).")] = None,
-    edge_port: Annotated[int | None, typer.Option(help="Edge collector port (default 8090).")] = None,
+    edge_port: Annotated[
+        int | None, typer.Option(help="Edge collector port (default 8090); other regions' edges at +1, +2, ...")
+    ] = None,
+    kafka_port: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=65000,
+            help="Local broker port of the primary region (controller on the next); other regions' at +100, +200, ...",
+        ),
+    ] = 9092,
 ) -> None:
-    """Run the platform locally: Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), edge, traffic, streaming, Dagster."""
+    """Run the platform locally: Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), edge, traffic, streaming, Dagster.
+
+    One broker, edge and generator per region of MERIDIAN_REGIONS; the streaming service reads the primary's Kafka.
+    """
     from orchestration.platform import run_platform
 
     raise typer.Exit(
-        run_platform(generator_rate=generator_rate, port=port, stream_port=stream_port, edge_port=edge_port)
+        run_platform(
+            generator_rate=generator_rate,
+            port=port,
+            stream_port=stream_port,
+            edge_port=edge_port,
+            kafka_port=kafka_port,
+        )
     )
 
 

@@ -15,7 +15,7 @@ import dagster as dg
 from dagster_gcp import BigQueryResource
 
 from orchestration.defs.bronze.assets import BRONZE_EVENTS
-from orchestration.defs.shared.resources import LakeResource
+from orchestration.defs.shared.resources import KafkaResource, LakeResource
 from orchestration.lib.bigquery import RawEventsTable, bigquery_client, lake_file_rows, load_bronze
 from orchestration.settings import BigQuerySettings
 
@@ -58,15 +58,18 @@ class MeridianBigQueryResource(BigQueryResource):
     deps=[BRONZE_EVENTS],
     group_name="bronze",
     kinds={"bigquery"},
-    description="Bronze events in BigQuery (raw.events): every landed range file, loaded once.",
+    description=(
+        "Bronze events in BigQuery (raw.events): every range file of the aggregation region, its own and the "
+        "replicas whose manifests exist, loaded once."
+    ),
 )
 def bronze_events_bigquery(
-    context: dg.AssetExecutionContext, bigquery: MeridianBigQueryResource, lake: LakeResource
+    context: dg.AssetExecutionContext, bigquery: MeridianBigQueryResource, lake: LakeResource, kafka: KafkaResource
 ) -> dg.MaterializeResult:  # type: ignore[type-arg]
-    storage = lake.storage()
+    storage, keys = lake.global_bronze(kafka.events_topic)
     with bigquery.get_client() as client:
         raw = RawEventsTable(client, bigquery.raw_table_id(), bigquery.location)
-        report = load_bronze(raw, storage, storage.list("bronze/events/"))
+        report = load_bronze(raw, storage, keys)
         total = raw.count_rows()
     context.log.info(f"loaded {report.rows} rows from {report.files} file(s) in {report.jobs} load job(s)")
     return dg.MaterializeResult(
@@ -82,13 +85,15 @@ def bronze_events_bigquery(
 
 
 @dg.asset_check(asset=BRONZE_EVENTS_BIGQUERY, blocking=True, description="Each lake file's rows are in BigQuery once.")
-def bronze_events_bigquery_matches_lake(bigquery: MeridianBigQueryResource, lake: LakeResource) -> dg.AssetCheckResult:
+def bronze_events_bigquery_matches_lake(
+    bigquery: MeridianBigQueryResource, lake: LakeResource, kafka: KafkaResource
+) -> dg.AssetCheckResult:
     """Rows per source file in the raw table equal the rows of that file in the lake: no loss, no double load."""
-    storage = lake.storage()
+    storage, keys = lake.global_bronze(kafka.events_topic)
     with bigquery.get_client() as client:
         raw = RawEventsTable(client, bigquery.raw_table_id(), bigquery.location)
         in_table = raw.rows_per_file()
-    in_lake = {path: lake_file_rows(storage, path) for path in storage.list("bronze/events/")}
+    in_lake = {path: lake_file_rows(storage, path) for path in keys}
     mismatched = {p: (in_lake.get(p, 0), in_table.get(p, 0)) for p in in_lake.keys() | in_table.keys()}
     mismatched = {p: counts for p, counts in mismatched.items() if counts[0] != counts[1]}
     return dg.AssetCheckResult(

@@ -125,6 +125,16 @@ class LakeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         )
         return open_store(self.stores.get(region, "local"), region, options)
 
+    def global_bronze(self, topic: str) -> tuple[LakeStorage, list[str]]:
+        """What global silver reads: the aggregation region's store, and there its own bronze rows files
+        of ``topic`` plus every other region's replicas whose manifests exist (never a listing of them)."""
+        from orchestration.lib.bronze.landing import BRONZE
+        from orchestration.lib.replication.readers import union_rows_files
+
+        store = self.storage(self.aggregation_region)
+        others = [r for r in self.regions if r != self.aggregation_region]
+        return store, union_rows_files(store, BRONZE.rows_paths(store, topic), others, BRONZE.rows_prefix, topic)
+
     @classmethod
     def from_settings(cls, lake: LakeSettings) -> LakeResource:
         return cls(

@@ -11,8 +11,6 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from orchestration.defs.shared.resources import KafkaResource, LakeResource
 from orchestration.defs.warehouse.project import MeridianTranslator, dbt_project, manifest_path
 from orchestration.defs.warehouse.resources import WarehouseResource
-from orchestration.lib.bronze.landing import BRONZE
-from orchestration.lib.replication.readers import union_rows_files
 from orchestration.lib.warehouse import bronze_glob, window_vars, write_bronze_index
 
 REFERENCE_SELECT = "resource_type:seed dim_regions"
@@ -24,11 +22,9 @@ WAREHOUSE_POOL = "warehouse"
 
 
 def global_bronze_files(lake: LakeResource, topic: str) -> list[str]:
-    """What global silver reads, as URIs: the aggregation region's own bronze and its manifested replicas."""
-    store = lake.storage(lake.aggregation_region)
-    own = BRONZE.rows_paths(store, topic)
-    others = [r for r in lake.regions if r != lake.aggregation_region]
-    return [store.uri(path) for path in union_rows_files(store, own, others, BRONZE.rows_prefix, topic)]
+    """The same files as URIs an engine opens."""
+    store, keys = lake.global_bronze(topic)
+    return [store.uri(key) for key in keys]
 
 
 def _dbt_vars(lake: LakeResource, kafka: KafkaResource, warehouse: WarehouseResource) -> dict[str, Any]:
