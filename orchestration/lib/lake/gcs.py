@@ -36,6 +36,10 @@ def _object_info(blob: Any) -> ObjectInfo:
     )
 
 
+CALL_TIMEOUT_S = (5.0, 60.0)  # connect, read
+RETRY_DEADLINE_S = 30.0
+
+
 class GcsLakeStorage:
     def __init__(
         self, bucket: str, region: str, project: str, endpoint: str | None = None, client: Any | None = None
@@ -65,9 +69,18 @@ class GcsLakeStorage:
             self._bucket = self._client.bucket(self.bucket_name)
         return self._bucket
 
+    def _calls(self) -> dict[str, Any]:
+        """Bounded time per call: the client's default retries an unreachable endpoint for 120 s per object,
+        which would hold a replication run that long for every file of a region that is down."""
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
+        return {"timeout": CALL_TIMEOUT_S, "retry": DEFAULT_RETRY.with_timeout(RETRY_DEADLINE_S)}
+
     def write(self, path: str, data: bytes) -> None:
         try:
-            self._get_bucket().blob(path).upload_from_string(data, content_type="application/octet-stream")
+            self._get_bucket().blob(path).upload_from_string(
+                data, content_type="application/octet-stream", **self._calls()
+            )
         except Exception as exc:
             raise LakeStorageError(f"writing gs://{self.bucket_name}/{path} failed: {exc}") from exc
 
@@ -77,7 +90,7 @@ class GcsLakeStorage:
 
         try:
             self._get_bucket().blob(path).upload_from_string(
-                data, content_type="application/octet-stream", if_generation_match=0
+                data, content_type="application/octet-stream", if_generation_match=0, **self._calls()
             )
         except PreconditionFailed:
             return False
@@ -89,28 +102,32 @@ class GcsLakeStorage:
         from google.api_core.exceptions import NotFound
 
         try:
-            data: bytes = self._get_bucket().blob(path).download_as_bytes()
+            data: bytes = self._get_bucket().blob(path).download_as_bytes(**self._calls())
         except NotFound as exc:
             raise LakeStorageError(f"no object gs://{self.bucket_name}/{path}") from exc
+        except Exception as exc:
+            raise LakeStorageError(f"reading {self.uri(path)} failed: {exc}") from exc
         return data
 
     def exists(self, path: str) -> bool:
-        return bool(self._get_bucket().blob(path).exists())
+        try:
+            return bool(self._get_bucket().blob(path).exists(**self._calls()))
+        except Exception as exc:
+            raise LakeStorageError(f"looking for {self.uri(path)} failed: {exc}") from exc
 
     def stat(self, path: str) -> ObjectInfo | None:
         try:
-            blob = self._get_bucket().get_blob(path)
+            blob = self._get_bucket().get_blob(path, **self._calls())
         except Exception as exc:
             raise LakeStorageError(f"reading the metadata of {self.uri(path)} failed: {exc}") from exc
         return None if blob is None else _object_info(blob)
 
     def list(self, prefix: str) -> list[str]:
-        blobs = self._get_bucket().client.list_blobs(self.bucket_name, prefix=prefix)
-        return sorted(blob.name for blob in blobs)
+        return [info.path for info in self.list_info(prefix)]
 
     def list_info(self, prefix: str) -> builtins.list[ObjectInfo]:
         try:
-            blobs = list(self._get_bucket().client.list_blobs(self.bucket_name, prefix=prefix))
+            blobs = list(self._get_bucket().client.list_blobs(self.bucket_name, prefix=prefix, **self._calls()))
         except Exception as exc:
             raise LakeStorageError(f"listing gs://{self.bucket_name}/{prefix} failed: {exc}") from exc
         return sorted((_object_info(blob) for blob in blobs), key=lambda info: info.path)
@@ -119,7 +136,7 @@ class GcsLakeStorage:
         from google.api_core.exceptions import NotFound
 
         try:
-            self._get_bucket().blob(path).delete()
+            self._get_bucket().blob(path).delete(**self._calls())
         except NotFound:
             return
 
