@@ -102,6 +102,7 @@ bench: setup
 	$(VENV)/bin/python -m bench.quality_checks
 	$(VENV)/bin/python -m bench.streaming_service
 	$(VENV)/bin/python -m bench.edge_collector
+	$(VENV)/bin/python -m bench.replication
 
 clean:
 	rm -rf $(VENV) .local

@@ -43,7 +43,10 @@ class ObjectInfo:
 class LakeStorage(Protocol):
     region: str
 
-    def write(self, path: str, data: bytes) -> None: ...
+    def write(self, path: str, data: bytes) -> ObjectInfo | None:
+        """Store ``data`` at ``path`` (atomically) and return what the store reported about the stored
+        object in its answer (size, the MD5 it computed), or None when its answer says nothing."""
+        ...
 
     def write_if_absent(self, path: str, data: bytes) -> bool:
         """Create ``path`` only if no object is there; True when this call created it.

@@ -76,13 +76,14 @@ class GcsLakeStorage:
 
         return {"timeout": CALL_TIMEOUT_S, "retry": DEFAULT_RETRY.with_timeout(RETRY_DEADLINE_S)}
 
-    def write(self, path: str, data: bytes) -> None:
+    def write(self, path: str, data: bytes) -> ObjectInfo | None:
+        """One upload; GCS answers with the object's resource, whose md5Hash it computed from the bytes."""
+        blob = self._get_bucket().blob(path)
         try:
-            self._get_bucket().blob(path).upload_from_string(
-                data, content_type="application/octet-stream", **self._calls()
-            )
+            blob.upload_from_string(data, content_type="application/octet-stream", **self._calls())
         except Exception as exc:
             raise LakeStorageError(f"writing gs://{self.bucket_name}/{path} failed: {exc}") from exc
+        return _object_info(blob) if blob.md5_hash and blob.updated else None
 
     def write_if_absent(self, path: str, data: bytes) -> bool:
         """An upload with ``ifGenerationMatch=0``: GCS creates the object only if it has no live generation."""

@@ -44,8 +44,11 @@ class LocalLakeStorage:
             raise
         return Path(tmp)
 
-    def write(self, path: str, data: bytes) -> None:
-        """Write to a temporary file beside the target, fsync, then rename over it (atomic)."""
+    def write(self, path: str, data: bytes) -> ObjectInfo | None:
+        """Write to a temporary file beside the target, fsync, then rename over it (atomic).
+
+        A folder reports nothing of its own: the caller that needs proof stats (re-reads) the file.
+        """
         target = self._path(path)
         tmp = self._temp_beside(target, data)
         try:
@@ -53,6 +56,7 @@ class LocalLakeStorage:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        return None
 
     def write_if_absent(self, path: str, data: bytes) -> bool:
         """Hard-link a complete temporary file to the target: ``link`` refuses an existing name atomically."""

@@ -96,8 +96,11 @@ class S3LakeStorage:
         except (BotoCoreError, ClientError) as exc:
             raise LakeStorageError(f"{action} {self._where(path)} failed: {exc}") from exc
 
-    def write(self, path: str, data: bytes) -> None:
-        self._call("writing", path, lambda s3: s3.put_object(Bucket=self.bucket_name, Key=path, Body=data))
+    def write(self, path: str, data: bytes) -> ObjectInfo | None:
+        """One PutObject; S3 answers with the ETag it computed from the bytes it received (their MD5)."""
+        answer = self._call("writing", path, lambda s3: s3.put_object(Bucket=self.bucket_name, Key=path, Body=data))
+        md5 = etag_md5(answer.get("ETag"))
+        return None if md5 is None else ObjectInfo(path, len(data), md5, datetime.now(UTC))
 
     def write_if_absent(self, path: str, data: bytes) -> bool:
         """PutObject with ``IfNoneMatch='*'``: 412 means another writer created the object first.

@@ -190,9 +190,10 @@ def _file_problem(rng: SourceRange, path: str, kind: ProblemKind, detail: str) -
 
 
 def _put(dst: GuardedStore, path: str, data: bytes, digest: str) -> tuple[ProblemKind, str] | None:
-    """Write, then verify by what the target itself reports; read back and hash only when it reports no MD5."""
-    dst.write(path, data)
-    info = dst.stat(path)
+    """Write, then verify by what the target itself reports: the MD5 its write answer carries (S3's ETag, GCS's
+    md5Hash, computed by the store from the bytes it received), else a stat; read back and hash only when it
+    reports no MD5 at all."""
+    info = dst.write(path, data) or dst.stat(path)
     wrong = content_problem(len(data), digest, info)
     if wrong is not None:
         return wrong[0], f"after writing: {wrong[1]}"

@@ -51,8 +51,8 @@ class GuardedStore:
     def read(self, path: str) -> bytes:
         return self._call("read", path, lambda: self.store.read(path))
 
-    def write(self, path: str, data: bytes) -> None:
-        self._call("write", path, lambda: self.store.write(path, data))
+    def write(self, path: str, data: bytes) -> ObjectInfo | None:
+        return self._call("write", path, lambda: self.store.write(path, data))
 
     def write_if_absent(self, path: str, data: bytes) -> bool:
         return self._call("create", path, lambda: self.store.write_if_absent(path, data))

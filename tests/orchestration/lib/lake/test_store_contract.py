@@ -96,6 +96,18 @@ def test_stat_reports_the_stores_own_size_checksum_and_time(store: LakeStorage) 
     assert store.stat("replication/") is None
 
 
+def test_a_write_answers_with_what_the_store_computed_or_nothing(store: LakeStorage) -> None:
+    """Object stores answer a put with the MD5 they computed from the bytes received; a folder says nothing."""
+    data = b"replica bytes" * 100
+    answer = store.write("bronze/answered.parquet", data)
+    if store.describe().startswith(("s3://", "gs://")):
+        assert answer is not None and (answer.size, answer.md5) == (len(data), md5(data))
+        stored = store.stat("bronze/answered.parquet")
+        assert stored is not None and stored.md5 == answer.md5
+    else:
+        assert answer is None
+
+
 def test_list_info_gives_every_object_with_its_checksum_in_one_listing(store: LakeStorage) -> None:
     objects = {f"replication/range={i}/part.parquet": f"payload {i}".encode() * (i + 1) for i in (3, 1, 2)}
     for path, data in objects.items():

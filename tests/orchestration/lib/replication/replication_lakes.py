@@ -106,9 +106,9 @@ class FailingWrites(Wrapper):
         if self.writes > self.ok:
             raise ConnectionError(f"connection reset writing {path}")
 
-    def write(self, path: str, data: bytes) -> None:
+    def write(self, path: str, data: bytes) -> ObjectInfo | None:
         self._count(path)
-        self.inner.write(path, data)
+        return self.inner.write(path, data)
 
     def write_if_absent(self, path: str, data: bytes) -> bool:
         self._count(path)
@@ -163,9 +163,9 @@ class Recording(Wrapper):
         self.reads.append(path)
         return self.inner.read(path)
 
-    def write(self, path: str, data: bytes) -> None:
+    def write(self, path: str, data: bytes) -> ObjectInfo | None:
         self.calls.append(("write", path))
-        self.inner.write(path, data)
+        return self.inner.write(path, data)
 
     def write_if_absent(self, path: str, data: bytes) -> bool:
         self.calls.append(("write_if_absent", path))
