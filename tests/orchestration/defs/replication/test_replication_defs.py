@@ -69,3 +69,15 @@ def test_the_sensor_asks_for_the_pairs_of_the_region_that_landed(tmp_path: Path)
         again = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
         assert isinstance(again, dg.SkipReason)
         assert json.loads(result.cursor or "{}") == {"us": request.run_key and int(request.run_key.split("-")[-1])}
+
+
+def test_a_replication_that_copied_nothing_is_not_new_data_for_the_warehouse() -> None:
+    from orchestration.defs.shared.instance import latest_storage_id
+
+    key = dg.AssetKey(["replication", "eu_to_us"])
+    with dg.instance_for_test() as instance:
+        assert latest_storage_id(instance, [key]) is None
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, metadata={"files_copied": 4}))
+        copied = latest_storage_id(instance, [key])
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, metadata={"files_copied": 0}))
+        assert copied is not None and latest_storage_id(instance, [key]) == copied
