@@ -10,7 +10,8 @@ Starts SeaweedFS (S3 gateway) and fake-gcs-server on free 127.0.0.1 ports (tests
    (a) baseline: the loop an engineer would write: walk the lake folder and upload every file, serially, with
        boto3 ``put_object`` / google-cloud-storage ``upload_from_string``, no checks;
    (b) ``replicate`` with 8 workers (the default), into the store ``open_store`` makes for the bucket: source
-       listing with MD5s, each file read and checked, uploaded, stat-verified on the target, rows counted, one
+       listing with MD5s, each file read and checked, uploaded and verified by the MD5 the target returns in its
+       upload answer (a stat only when it returns none), rows counted, one
        create-only manifest per range;
    (c) the same with 1 worker, to show what the concurrency buys;
    and, for context, the loop with 8 threads (what concurrency alone gets from this server on this machine)
@@ -175,7 +176,8 @@ def throughput(target: Target, root: Path, landed: list[RangeFiles], repeats: in
         )
     print(
         f"requests to the target per run: each loop {files} uploads (+ {files} {stat} calls); replicate {files} "
-        f"uploads, {files} stats, {len(landed)} create-only manifest uploads and a listing,\n"
+        f"uploads (each verified by the MD5 the store returns in its answer), {len(landed)} create-only manifest "
+        "uploads and a listing,\n"
         "and it lists and MD5-hashes the source, re-hashes each file it reads and counts its Parquet rows; "
         "MB/s and files/s count range files only"
     )
