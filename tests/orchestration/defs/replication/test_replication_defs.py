@@ -81,3 +81,27 @@ def test_a_replication_that_copied_nothing_is_not_new_data_for_the_warehouse() -
         copied = latest_storage_id(instance, [key])
         instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, metadata={"files_copied": 0}))
         assert copied is not None and latest_storage_id(instance, [key]) == copied
+
+
+def test_complete_counts_only_ranges_the_copy_saw_and_names_what_is_missing(tmp_path: Path) -> None:
+    """A range landed after the copy listed the source is the next run's (and the lag's), not a failure."""
+    from orchestration.defs.replication.assets import LEDGERS, check_results
+    from orchestration.lib.bronze.ranges import OffsetRange
+    from orchestration.lib.lake import LocalLakeStorage
+    from orchestration.lib.replication import audit, manifest_path, replicate
+    from tests.orchestration.lib.replication.replication_lakes import land_bronze
+
+    us, eu = LocalLakeStorage(tmp_path, "us"), LocalLakeStorage(tmp_path, "eu")
+    land_bronze(us, OffsetRange(0, 0, 10))
+    report = replicate(us, eu, LEDGERS)
+    land_bronze(us, OffsetRange(0, 10, 20))  # after the copy's listing
+    results = {r.check_name: r for r in check_results(Pair("us", "eu"), report, audit(us, eu, LEDGERS))}
+    assert results["replica_complete"].passed
+
+    first = us.list("bronze/events/")[0]
+    eu.delete(manifest_path("us", first))  # the copy it saw is no longer proven
+    results = {r.check_name: r for r in check_results(Pair("us", "eu"), report, audit(us, eu, LEDGERS))}
+    complete = results["replica_complete"]
+    assert not complete.passed
+    assert complete.metadata["unreplicated_ranges"].value == 1
+    assert first in complete.metadata["sample"].value[0]
