@@ -33,7 +33,9 @@ from tests.helpers import metric_sum, settings_env
 
 pytestmark = pytest.mark.integration
 
-GOLD_WITHIN_S = 300
+# The first build (seeds, silver, its checks, gold: three dbt runs) took 230-250 s on 2 cores shared with
+# the other test worker; the bound is for a hang, not a speed measurement (see bench/).
+GOLD_WITHIN_S = 420
 POLL_S = 2.0
 
 

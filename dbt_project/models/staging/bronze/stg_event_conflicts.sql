@@ -62,13 +62,25 @@ copies as (
 
 ),
 
+repeated as (
+
+    -- only an event with two copies or more can conflict: the content is serialised and hashed for
+    -- those alone (a few percent of bronze), not for every row of the window
+    select event_id
+    from copies
+    group by event_id
+    having count(*) > 1
+
+),
+
 ranked as (
 
     select
-        *,
+        copies.*,
         {{ json_object_text(content_columns) }} as content_json,
-        row_number() over (partition by event_id order by {{ bronze_copy_order() }}) as copy_number
+        row_number() over (partition by copies.event_id order by {{ bronze_copy_order() }}) as copy_number
     from copies
+    inner join repeated on copies.event_id = repeated.event_id
 
 ),
 
