@@ -19,6 +19,9 @@ GOLD_SELECT = "path:models/marts"
 # DuckDB has one writer at a time: every dbt build, however launched (sensor, schedule, backfill, the
 # UI), takes the pool's one slot (deploy/local/dagster/dagster.yaml: run granularity, limit 1).
 WAREHOUSE_POOL = "warehouse"
+# dbt's unit tests check the models' SQL against given rows: they belong to development and CI
+# (tests/dbt_project runs them), not to every production build, as dbt's own docs advise.
+BUILD = ("build", "--exclude-resource-type", "unit_test")
 
 
 def global_bronze_files(lake: LakeResource, topic: str) -> list[str]:
@@ -92,7 +95,7 @@ def build_warehouse_assets(
         """Seeds (fx rates, regions) and the dimensions built from them: small, rebuilt whole."""
         with warehouse.profile_environment():
             # cautious: tests that also touch daily models (relationships to dim_regions) run with those
-            events = list(dbt.cli(["build", "--indirect-selection", "cautious"], context=context).stream())
+            events = list(dbt.cli([*BUILD, "--indirect-selection", "cautious"], context=context).stream())
         yield from with_row_counts(events, warehouse, None, context.assets_def.keys_by_output_name)
 
     def daily(name: str, select: str, layer: str) -> dg.AssetsDefinition:
@@ -113,7 +116,7 @@ def build_warehouse_assets(
             kafka: KafkaResource,
         ) -> Iterator[Any]:
             dbt_vars = _dbt_vars(lake, kafka, warehouse)
-            args = ["build"]
+            args = list(BUILD)
             if config.full_refresh:
                 args.append("--full-refresh")
             else:
