@@ -39,3 +39,22 @@
   {%- endfor -%}
   {{ return(flags) }}
 {% endmacro %}
+
+{#- The event's fields typed as silver types them, from bronze's text: stg_events and
+    stg_event_conflicts both select these, so two copies compare exactly as silver reads them. -#}
+{% macro typed_event_fields() %}
+        event_id,
+        event_type,
+        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
+        region,
+        user_id,
+        session_id,
+        country,
+        device,
+        cast(latency_ms as {{ type_double() }}) as latency_ms,
+        cast(amount as {{ type_double() }}) as amount,
+        currency,
+        cast(schema_version as {{ dbt.type_int() }}) as schema_version,
+        app_version,
+        {{ parse_timestamp_utc('received_at', safe=true) }} as received_at
+{%- endmacro %}

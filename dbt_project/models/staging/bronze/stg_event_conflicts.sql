@@ -15,20 +15,7 @@ typed as (
     -- the content typed as stg_events types it, so copies differing only in how they wrote a
     -- value (an offset of occurred_at) agree
     select
-        event_id,
-        event_type,
-        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
-        region,
-        user_id,
-        session_id,
-        country,
-        device,
-        cast(latency_ms as {{ type_double() }}) as latency_ms,
-        cast(amount as {{ type_double() }}) as amount,
-        currency,
-        cast(schema_version as {{ dbt.type_int() }}) as schema_version,
-        app_version,
-        {{ parse_timestamp_utc('received_at', safe=true) }} as received_at,
+        {{ typed_event_fields() }},
         ingested_at,
         ingest_region,
         kafka_partition,

@@ -11,20 +11,7 @@ source as (
 typed as (
 
     select
-        event_id,
-        event_type,
-        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
-        region,
-        user_id,
-        session_id,
-        country,
-        device,
-        cast(latency_ms as {{ type_double() }}) as latency_ms,
-        cast(amount as {{ type_double() }}) as amount,
-        currency,
-        cast(schema_version as {{ dbt.type_int() }}) as schema_version,
-        app_version,
-        {{ parse_timestamp_utc('received_at', safe=true) }} as received_at,
+        {{ typed_event_fields() }},
         edge_id,
         edge_region,
         kafka_partition,
