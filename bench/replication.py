@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.replication [--ranges 120] [--records 2000,5000,10000] [--repeats 3] [--targets s3,gcs]
         [--lag-seconds 60] [--land-every 1.5] [--lag-records 5000] [--intervals 15,5]
 
-Starts SeaweedFS (S3 gateway) and fake-gcs-server on free 127.0.0.1 ports (tests/stores.py), then:
+Starts SeaweedFS (S3 gateway) and fake-gcs-server on free 127.0.0.1 ports (orchestration/lib/lake/servers.py), then:
 
 1. throughput: lands R bronze ranges in a local source lake (real Parquet from the landing code; every third
    range clean, the others with a quarantine file) and, for each target store, in fresh buckets:
@@ -45,7 +45,7 @@ from bench.replication_data import FULL_RANGE, SOURCE, TARGET, RangeFiles, Traff
 from bench.replication_lag import LEDGERS, LagResult, steady_traffic
 from orchestration.lib.lake import LakeStorage, LocalLakeStorage, StoreOptions, open_store
 from orchestration.lib.replication import replica_path, replica_root, replicate
-from tests.stores import FakeGcs, SeaweedS3
+from orchestration.lib.lake.servers import FakeGcs, SeaweedS3
 
 GOAL_RATIO = 0.8
 GOAL_P99_S = 60.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.bronze import definitions as bronze
+from orchestration.defs.dr import definitions as dr
 from orchestration.defs.quality import definitions as quality
 from orchestration.defs.replication import definitions as replication
 from orchestration.defs.shared import definitions as shared
@@ -17,7 +18,7 @@ from orchestration.defs.streaming import definitions as streaming
 from orchestration.defs.warehouse import definitions as warehouse
 from orchestration.settings import PlatformSettings, get_settings
 
-DOMAINS = (shared, bronze, replication, warehouse, quality, streaming)
+DOMAINS = (shared, bronze, replication, warehouse, quality, streaming, dr)
 
 
 def build_definitions(settings: PlatformSettings) -> dg.Definitions:

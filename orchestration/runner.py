@@ -74,7 +74,7 @@ def run_pending(settings: PlatformSettings | None = None, *, warehouse: bool = T
         if summary.success and settings.replication_pairs():
             _replicate(defs, instance, summary)
         if warehouse and summary.success:
-            _build_warehouse(defs, settings, instance, summary)
+            build_warehouse(defs, settings, instance, summary)
     return summary
 
 
@@ -115,7 +115,7 @@ def _partition_keys(defs: Any, instance: Any) -> list[str]:
     return list(partitions.get_partition_keys(dynamic_partitions_store=instance))
 
 
-def _record_checks(result: Any, summary: RunSummary) -> None:
+def record_checks(result: Any, summary: RunSummary) -> None:
     if not result.success:
         summary.success = False
         for event in result.get_step_failure_events():
@@ -136,48 +136,52 @@ def _record_checks(result: Any, summary: RunSummary) -> None:
 
 def _land_bronze(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary) -> None:
     """Every ingesting region's pending ranges, through that region's bronze job."""
-    from orchestration.defs.bronze.regions import region_bronzes
+    from orchestration.defs.bronze.regions import all_bronzes
 
-    for bronze in region_bronzes(settings.ingest_regions(), settings.lake.primary_region):
-        _land_region(defs, settings, instance, summary, bronze)
+    for bronze in all_bronzes(settings):
+        land_region(defs, settings, instance, summary, bronze)
         if not summary.success:
             return
 
 
-def _land_region(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary, bronze: Any) -> None:
+def land_region(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary, bronze: Any) -> None:
     from orchestration.defs.bronze.assets import pending_ranges, run_config_for
     from orchestration.defs.shared.resources import shared_resources
 
     kafka, lake = shared_resources(settings)
     regional, storage = kafka.for_region(bronze.region), lake.storage(bronze.region)
+    topic = bronze.topic(regional.events_topic)
+    if bronze.source and topic not in regional.topics():
+        return  # nothing mirrored here yet (MirrorMaker not running, or not started yet)
     job = defs.resolve_job_def(bronze.job_name)
     for _ in range(MAX_ROUNDS):
-        ranges = pending_ranges(regional, storage, settings.bronze.max_records_per_range)
+        ranges = pending_ranges(regional, storage, settings.bronze.max_records_per_range, topic)
         if not ranges:
             break
         config = run_config_for(ranges, bronze.node)
         result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
         summary.runs += 1
         if not result.success:
-            _record_checks(result, summary)
+            record_checks(result, summary)
             return
         for mat in result.asset_materializations_for_node(bronze.node):
             meta: dict[str, Any] = {key: value.value for key, value in mat.metadata.items()}
             summary.landed += int(meta["dagster/row_count"])
             summary.quarantined.update(meta["quarantined_by_reason"])
             for item in meta["ranges"]:
-                if bronze.primary:
+                if bronze.primary and not bronze.source:
                     summary.landed_until[item["partition"]] = item["end"]
                 else:
-                    summary.region_landed_until.setdefault(bronze.region, {})[item["partition"]] = item["end"]
-        _record_checks(result, summary)
+                    name = f"{bronze.source} via {bronze.region}" if bronze.source else bronze.region
+                    summary.region_landed_until.setdefault(name, {})[item["partition"]] = item["end"]
+        record_checks(result, summary)
 
 
 def _replicate(defs: Any, instance: Any, summary: RunSummary) -> None:
     """Every pair once, with its checks and the lag checks, through the job the sensor and schedule launch."""
     result = defs.resolve_job_def("replication_job").execute_in_process(instance=instance, raise_on_error=False)
     summary.replication_runs += 1
-    _record_checks(result, summary)
+    record_checks(result, summary)
     for mat in result.get_asset_materialization_events():
         data = mat.event_specific_data.materialization
         meta = {key: value.value for key, value in data.metadata.items()}
@@ -204,11 +208,11 @@ def build_days(
     )
     summary.warehouse_runs += 1
     summary.success = summary.success and result.success
-    _record_checks(result, summary)
+    record_checks(result, summary)
     return result
 
 
-def _build_warehouse(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary) -> None:
+def build_warehouse(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary) -> None:
     from orchestration.defs.shared.resources import shared_resources
     from orchestration.defs.warehouse.assets import global_bronze_files
     from orchestration.lib.warehouse import event_dates_in_bronze
@@ -216,7 +220,7 @@ def _build_warehouse(defs: Any, settings: PlatformSettings, instance: Any, summa
     reference = defs.resolve_job_def("reference_job").execute_in_process(instance=instance, raise_on_error=False)
     summary.warehouse_runs += 1
     summary.success = summary.success and reference.success
-    _record_checks(reference, summary)
+    record_checks(reference, summary)
     if not summary.success:
         return
     keys = set(_partition_keys(defs, instance))

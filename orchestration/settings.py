@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orchestration.defs.dr.settings import DrSettings
 from orchestration.defs.warehouse.settings import WarehouseFollowSettings
 from quality.alerts.settings import AlertSettings
 from quality.settings import QualitySettings
@@ -180,6 +181,7 @@ class PlatformSettings:
     bigquery: BigQuerySettings = field(default_factory=BigQuerySettings)
     bronze: BronzeSettings = field(default_factory=BronzeSettings)
     replication: ReplicationSettings = field(default_factory=ReplicationSettings)
+    dr: DrSettings = field(default_factory=DrSettings)
     event_time: EventTimeSettings = field(default_factory=EventTimeSettings)
     stream: StreamSettings = field(default_factory=StreamSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
@@ -211,10 +213,20 @@ class PlatformSettings:
         )
 
     def ingest_regions(self) -> list[str]:
-        """The regions whose Kafka this deployment lands: its own, and every region with a cluster configured."""
+        """The regions whose Kafka this deployment lands: its own, and every region with a cluster configured.
+
+        With disaster recovery on, a deployment is its home region's alone: the other clusters it names are
+        watched (mirror lag, failover), and their events reach it through MirrorMaker and replication."""
+        if self.dr.enabled:
+            return [self.lake.primary_region]
         return [
             r for r in self.lake.regions if r == self.lake.primary_region or r in self.kafka.region_bootstrap_servers
         ]
+
+    def mirror_sources(self, region: str) -> list[str]:
+        """The regions whose events topic a DR deployment lands from ``region``'s cluster, where MirrorMaker
+        mirrors them (``<source>.<topic>``): every other region, when disaster recovery is on."""
+        return [r for r in self.lake.regions if r != region] if self.dr.enabled else []
 
     def replication_pairs(self) -> list[tuple[str, str]]:
         """Every (source, target) pair of distinct regions: each region's lake is copied into every other."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,6 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.lib.child_env import kafka_env as kafka_env
+from orchestration.lib.child_env import settings_env as settings_env
 from orchestration.settings import PlatformSettings
 from streaming.generator import GeneratedRecord
 from streaming.kafka import clients
@@ -52,39 +53,6 @@ def read_layer(lake_root: Path, region: str, layer: str, topic: str) -> pa.Table
 def platform_settings(bootstrap: str, topic: str, tmp_path: Path, **updates: dict[str, object]) -> PlatformSettings:
     """A deployment of the test's own: its topic on the shared broker, its lake and warehouse in ``tmp_path``."""
     return PlatformSettings.under(tmp_path, bootstrap, topic).replaced(**updates)
-
-
-def settings_env(settings: PlatformSettings) -> dict[str, str]:
-    """The environment that makes a child process (CLI, webserver, dagster dev) use ``settings``."""
-    lake = settings.lake
-    env = {
-        **kafka_env(settings.kafka),
-        "MERIDIAN_LAKE_ROOT": str(lake.root),
-        "MERIDIAN_REGIONS": json.dumps(lake.regions),
-        "MERIDIAN_PRIMARY_REGION": lake.primary_region,
-        "MERIDIAN_DUCKDB_PATH": str(settings.warehouse.duckdb_path),
-        "MERIDIAN_BRONZE_MAX_RECORDS_PER_RANGE": str(settings.bronze.max_records_per_range),
-    }
-    if lake.stores:
-        env["MERIDIAN_REGION_STORES"] = json.dumps(lake.stores)
-    for name, value in (("MERIDIAN_S3_ENDPOINT", lake.s3_endpoint), ("MERIDIAN_GCS_ENDPOINT", lake.gcs_endpoint)):
-        if value:
-            env[name] = value
-    return env
-
-
-def kafka_env(kafka: KafkaSettings) -> dict[str, str]:
-    """The environment of a child process that connects as ``kafka`` does, credentials included."""
-    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "MERIDIAN_EVENTS_TOPIC": kafka.events_topic}
-    if kafka.region_bootstrap_servers:
-        env["MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS"] = json.dumps(kafka.region_bootstrap_servers)
-    if kafka.security_protocol != "PLAINTEXT":
-        env["MERIDIAN_KAFKA_SECURITY_PROTOCOL"] = kafka.security_protocol
-    if kafka.sasl_mechanism and kafka.sasl_username and kafka.sasl_password:
-        env["MERIDIAN_KAFKA_SASL_MECHANISM"] = kafka.sasl_mechanism
-        env["MERIDIAN_KAFKA_SASL_USERNAME"] = kafka.sasl_username
-        env["MERIDIAN_KAFKA_SASL_PASSWORD"] = kafka.sasl_password.get_secret_value()
-    return env
 
 
 def query_warehouse(settings: PlatformSettings, sql: str) -> list[tuple[object, ...]]:

@@ -17,6 +17,7 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer  # noqa: E402
 
+from orchestration.cli.dr import app as dr_app  # noqa: E402
 from orchestration.cli.io import clear_errors, kafka_settings, post, send  # noqa: E402
 
 app = typer.Typer(
@@ -25,7 +26,20 @@ app = typer.Typer(
     add_completion=False,
 )
 
+app.add_typer(dr_app, name="dr")
+
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers; default from KAFKA_BOOTSTRAP_SERVERS.")]
+
+
+def edge_urls(values: list[str]) -> list[str]:
+    """``--to`` given once or more, each a URL or a comma-separated list: the edges in order, home first."""
+    urls = [url.strip() for value in values for url in value.split(",") if url.strip()]
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"--to {url!r} is not an http(s):// URL")
+    if not urls:
+        raise typer.BadParameter("--to needs at least one http(s):// URL")
+    return urls
 
 
 @app.command()
@@ -49,8 +63,16 @@ def generate(
     topic: Annotated[str | None, typer.Option(help="Topic (default: MERIDIAN_EVENTS_TOPIC or events.raw.v1).")] = None,
     bootstrap: Bootstrap = None,
     to: Annotated[
-        str | None, typer.Option(help="Send to an edge collector (http://host:port) instead of straight to Kafka.")
+        list[str] | None,
+        typer.Option(
+            help="Send to an edge collector (http://host:port) instead of straight to Kafka. Repeat it, or give a"
+            " comma-separated list, for edges in other regions: the first is home, the others take over in"
+            " order on connection errors or 503."
+        ),
     ] = None,
+    failback_seconds: Annotated[
+        float, typer.Option(min=0, help="With several --to edges: seconds on another edge before trying home again.")
+    ] = 30.0,
     api_key: Annotated[str | None, typer.Option(envvar="MERIDIAN_EDGE_API_KEY", help="The edge's API key.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Events per request to the edge.")] = 500,
     gzip: Annotated[bool, typer.Option(help="gzip the requests to the edge.")] = False,
@@ -80,12 +102,11 @@ def generate(
                 bar.update()
         typer.echo(f"wrote {count} records to {output}")
         return
-    if to is not None:
-        if not to.startswith(("http://", "https://")):
-            raise typer.BadParameter(f"--to {to!r} is not an http(s):// URL")
+    if to:
+        urls = edge_urls(to)
         if not api_key:
             raise typer.BadParameter("--to needs --api-key (or MERIDIAN_EDGE_API_KEY)")
-        post((r.value for r in records), count, rate, to, api_key, batch_size, gzip)
+        post((r.value for r in records), count, rate, urls, api_key, batch_size, gzip, failback_seconds)
         return
     with clear_errors():
         send(((r.key, r.value) for r in records), count, rate, topic, bootstrap)

@@ -24,6 +24,15 @@ def ensure_topic(kafka: KafkaSettings, topic: str, partitions: int, configs: dic
         client.close()
 
 
+def list_topics(kafka: KafkaSettings) -> set[str]:
+    """The topics on the cluster (one metadata request)."""
+    client = clients.admin(kafka)
+    try:
+        return set(client.list_topics())
+    finally:
+        client.close()
+
+
 def end_offsets(kafka: KafkaSettings, topic: str) -> dict[int, int]:
     """The next offset to be written in each partition of ``topic`` (committed records only)."""
     consumer = clients.range_consumer(kafka)

@@ -33,9 +33,12 @@ class BronzeBatchConfig(dg.Config):
     timeout_s: float = 60.0
 
 
-def pending_ranges(kafka: KafkaResource, storage: LakeStorage, max_records: int) -> list[OffsetRange]:
-    """What a region's Kafka holds past its lake's frontier, one bounded range per partition."""
-    topic = kafka.events_topic
+def pending_ranges(
+    kafka: KafkaResource, storage: LakeStorage, max_records: int, topic: str | None = None
+) -> list[OffsetRange]:
+    """What a region's Kafka holds of ``topic`` (its events topic unless a mirror's) past its lake's
+    frontier, one bounded range per partition."""
+    topic = topic or kafka.events_topic
     frontier = landed_frontier(landed_in(storage, topic))
     return plan_ranges(kafka.end_offsets(topic), frontier, kafka.beginning_offsets(topic), max_records)
 
@@ -75,18 +78,25 @@ def materialization_metadata(landed: list[LandedRange]) -> dict[str, Any]:
 
 
 def build_bronze_asset(bronze: RegionBronze) -> dg.AssetsDefinition:
-    """One region's bronze: its own Kafka topic landed into its own lake store."""
+    """One region's bronze: its own Kafka topic (or a mirrored region's) landed into its own lake store."""
     region = bronze.region
+    description = (
+        f"Raw events from region {region}'s Kafka events topic, landed in {region}'s lake: one zstd Parquet "
+        "file per topic-partition-range; invalid records go to bronze/quarantine with their reason."
+    )
+    if bronze.source:
+        description = (
+            f"Region {bronze.source}'s events as MirrorMaker mirrors them into {region}'s Kafka, landed in "
+            f"{region}'s lake through their own ledger of mirrored offsets: how {bronze.source}'s events reach "
+            f"global gold when {bronze.source} is lost (silver keeps one copy per event_id)."
+        )
 
     @dg.asset(
         key=bronze.key,
         group_name="bronze",
         kinds={"kafka", "parquet"},
-        tags={"meridian/region": region},
-        description=(
-            f"Raw events from region {region}'s Kafka events topic, landed in {region}'s lake: one zstd Parquet "
-            "file per topic-partition-range; invalid records go to bronze/quarantine with their reason."
-        ),
+        tags={"meridian/region": region, **({"meridian/mirror_of": bronze.source} if bronze.source else {})},
+        description=description,
     )
     def _bronze_events(
         context: dg.AssetExecutionContext,
@@ -98,21 +108,25 @@ def build_bronze_asset(bronze: RegionBronze) -> dg.AssetsDefinition:
         """Land the requested offset ranges; each counts as landed only once its file is written."""
         regional = kafka.for_region(region)
         storage = lake.storage(region)
+        topic = bronze.topic(regional.events_topic)
         ranges = [OffsetRange(r.partition, r.start, r.end) for r in config.ranges]
         if not ranges:
-            ranges = pending_ranges(regional, storage, config.max_records_per_range)
+            ranges = pending_ranges(regional, storage, config.max_records_per_range, topic)
         consumer = regional.range_consumer()
         rules = bronze.rules()
         landed: list[LandedRange] = []
         try:
             for r in ranges:
-                landed.append(land_range(storage, consumer, regional.events_topic, r, config.timeout_s, rules=rules))
+                landed.append(
+                    land_range(storage, consumer, topic, r, config.timeout_s, rules=rules, ingest_region=bronze.origin)
+                )
                 context.log.info(
-                    f"landed {regional.events_topic} {r} in {region}: "
-                    f"{landed[-1].valid} valid, {landed[-1].quarantined} quarantined"
+                    f"landed {topic} {r} in {region}: {landed[-1].valid} valid, {landed[-1].quarantined} quarantined"
                 )
         finally:
             consumer.close()
-        return dg.MaterializeResult(metadata={**materialization_metadata(landed), "region": region})
+        return dg.MaterializeResult(
+            metadata={**materialization_metadata(landed), "region": region, "ingest_region": bronze.origin}
+        )
 
     return _bronze_events

@@ -20,8 +20,9 @@ def build_coverage_check(bronze: RegionBronze) -> dg.AssetChecksDefinition:
     def _coverage(kafka: KafkaResource, lake: LakeResource) -> dg.AssetCheckResult:
         """A gap loses records and an overlap double-counts them; either fails the check."""
         regional = kafka.for_region(region)
-        landed = landed_in(lake.storage(region), regional.events_topic)
-        problems = coverage_problems(landed, regional.beginning_offsets(regional.events_topic))
+        topic = bronze.topic(regional.events_topic)
+        landed = landed_in(lake.storage(region), topic)
+        problems = coverage_problems(landed, regional.beginning_offsets(topic))
         return dg.AssetCheckResult(
             passed=not problems,
             severity=dg.AssetCheckSeverity.ERROR,

@@ -8,7 +8,7 @@ import dagster as dg
 from orchestration.defs.bronze.assets import build_bronze_asset
 from orchestration.defs.bronze.checks import build_coverage_check
 from orchestration.defs.bronze.jobs import build_bronze_job
-from orchestration.defs.bronze.regions import region_bronzes
+from orchestration.defs.bronze.regions import all_bronzes
 from orchestration.defs.bronze.sensors import build_bronze_sensor
 from orchestration.settings import PlatformSettings
 
@@ -18,11 +18,11 @@ def build(settings: PlatformSettings) -> dg.Definitions:
     checks: list[dg.AssetChecksDefinition] = []
     jobs = []
     sensors = []
-    for bronze in region_bronzes(settings.ingest_regions(), settings.lake.primary_region):
+    for bronze in all_bronzes(settings):
         assets.append(build_bronze_asset(bronze))
         checks.append(build_coverage_check(bronze))
         also = []
-        if bronze.primary and settings.warehouse.uses_bigquery:
+        if bronze.primary and not bronze.source and settings.warehouse.uses_bigquery:
             from orchestration.defs.bronze import bigquery
 
             assets.append(bigquery.bronze_events_bigquery)

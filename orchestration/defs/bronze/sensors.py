@@ -37,21 +37,28 @@ def build_bronze_sensor(bronze: RegionBronze, job: AssetJob, max_records: int) -
         job=job,
         minimum_interval_seconds=10,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Requests a bronze run for each new offset range of region {region}'s events topic.",
+        description=(
+            f"Requests a bronze run for each new offset range of {bronze.topic('events topic')} "
+            f"on region {region}'s Kafka."
+        ),
     )
     def _bronze_sensor(
         context: dg.SensorEvaluationContext, kafka: KafkaResource, lake: LakeResource
     ) -> dg.SensorResult | dg.SkipReason:
         """One run per tick covering the next bounded range of every partition with new records."""
         regional = kafka.for_region(region)
-        topic = regional.events_topic
+        topic = bronze.topic(regional.events_topic)
+        if bronze.source and topic not in regional.topics():
+            return dg.SkipReason(f"{topic} is not on {region}'s Kafka yet: is MirrorMaker running there?")
         resume = resume_offsets(context.cursor, landed_frontier(landed_in(lake.storage(region), topic)))
         ranges = plan_ranges(regional.end_offsets(topic), resume, regional.beginning_offsets(topic), max_records)
         if not ranges:
             return dg.SkipReason(f"no new records on {region}'s {topic} past {resume}")
         request = dg.RunRequest(
             # the region is part of the key: two clusters have the same topic and offsets
-            run_key=run_key(topic, ranges) if bronze.primary else f"{region}|{run_key(topic, ranges)}",
+            run_key=run_key(topic, ranges)
+            if bronze.primary and not bronze.source
+            else f"{region}|{run_key(topic, ranges)}",
             run_config=run_config_for(ranges, bronze.node),
             tags={"meridian/ranges": ",".join(map(str, ranges)), "meridian/region": region},
         )

@@ -15,7 +15,7 @@ from orchestration.settings import PlatformSettings
 def build(settings: PlatformSettings) -> dg.Definitions:
     if not settings.replication_pairs():
         return dg.Definitions()
-    from orchestration.defs.bronze.regions import region_bronzes
+    from orchestration.defs.bronze.regions import all_bronzes
     from orchestration.defs.replication.assets import build_replication_asset
     from orchestration.defs.replication.checks import build_lag_check
     from orchestration.defs.replication.jobs import (
@@ -29,9 +29,9 @@ def build(settings: PlatformSettings) -> dg.Definitions:
     from orchestration.defs.streaming.assets import STREAM_REGION_MINUTE
 
     pairs = pairs_of(settings.replication_pairs())
-    landings: dict[str, list[dg.AssetKey]] = {
-        b.region: [b.key] for b in region_bronzes(settings.ingest_regions(), settings.lake.primary_region)
-    }
+    landings: dict[str, list[dg.AssetKey]] = {}
+    for b in all_bronzes(settings):  # a region's own bronze and the mirrors it lands
+        landings.setdefault(b.region, []).append(b.key)
     landings.get(settings.lake.primary_region, []).append(STREAM_REGION_MINUTE)
     assets = [build_replication_asset(p, landings.get(p.source, [])) for p in pairs]
     job = build_replication_job(pairs, settings.bronze.run_max_retries)

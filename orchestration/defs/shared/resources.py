@@ -14,11 +14,13 @@ import dagster as dg
 from kafka import KafkaConsumer
 from pydantic import SecretStr
 
+from orchestration.defs.dr.settings import DrSettings
 from orchestration.lib.lake import LakeStorage
 from orchestration.lib.lake.stores import StoreOptions, open_store
+from orchestration.lib.lease import Lease, LeaseLog
 from orchestration.settings import LakeSettings, PlatformSettings
 from streaming.kafka import clients
-from streaming.kafka.admin import beginning_offsets, end_offsets
+from streaming.kafka.admin import beginning_offsets, end_offsets, list_topics
 from streaming.kafka.settings import KafkaSettings
 from streaming.kafka.topics import EVENTS_RAW, METRICS_REGION_MINUTE
 
@@ -74,6 +76,9 @@ class KafkaResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     def end_offsets(self, topic: str) -> dict[int, int]:
         return end_offsets(self.kafka_settings(), topic)
 
+    def topics(self) -> set[str]:
+        return list_topics(self.kafka_settings())
+
     def beginning_offsets(self, topic: str) -> dict[int, int]:
         return beginning_offsets(self.kafka_settings(), topic)
 
@@ -112,31 +117,69 @@ class LakeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     gcs_endpoint: str | None = None
     s3_endpoint: str | None = None
     s3_region_name: str = "us-east-1"
+    # Disaster recovery on: the store of the aggregation lease (a URI like the regions'), else None and the
+    # aggregation region is the configured one for good.
+    lease_store: str | None = None
 
     def storage(self, region: str | None = None) -> LakeStorage:
         """The store of ``region`` (default: this deployment's own)."""
         region = region or self.region
-        options = StoreOptions(
+        return open_store(self.stores.get(region, "local"), region, self._options())
+
+    def lease_storage(self) -> LakeStorage:
+        """Where the lease and the heartbeats live (``local``: ``<root>/_global``, beside the regions)."""
+        if self.lease_store is None:
+            raise ValueError("disaster recovery is off (MERIDIAN_DR_ENABLED): there is no aggregation lease")
+        return open_store(self.lease_store, "_global", self._options())
+
+    def leases(self) -> LeaseLog:
+        return LeaseLog(self.lease_storage())
+
+    def aggregation_lease(self) -> Lease | None:
+        """The current lease (bootstrapped for the configured aggregation region when there is none yet)."""
+        if self.lease_store is None:
+            return None
+        return self.leases().ensure(self.aggregation_region, by=f"{self.region}/dagster")
+
+    def aggregation_holder(self) -> str:
+        """The region global silver and gold are built in now: the lease holder, or the configured one."""
+        lease = self.aggregation_lease()
+        return lease.aggregation_region if lease else self.aggregation_region
+
+    def _options(self) -> StoreOptions:
+        return StoreOptions(
             root=Path(self.root),
             gcs_project=self.gcs_project,
             gcs_endpoint=self.gcs_endpoint,
             s3_endpoint=self.s3_endpoint,
             s3_region_name=self.s3_region_name,
         )
-        return open_store(self.stores.get(region, "local"), region, options)
 
     def global_bronze(self, topic: str) -> tuple[LakeStorage, list[str]]:
-        """What global silver reads: the aggregation region's store, and there its own bronze rows files
-        of ``topic`` plus every other region's replicas whose manifests exist (never a listing of them)."""
-        from orchestration.lib.bronze.landing import BRONZE
-        from orchestration.lib.replication.readers import union_rows_files
+        """What global silver reads: the aggregation region's store (the lease holder's, with disaster
+        recovery on), and there its own bronze rows files of ``topic`` plus every other region's replicas
+        whose manifests exist (never a listing of them)."""
+        return self.bronze_in(self.aggregation_holder(), topic)
 
-        store = self.storage(self.aggregation_region)
-        others = [r for r in self.regions if r != self.aggregation_region]
-        return store, union_rows_files(store, BRONZE.rows_paths(store, topic), others, BRONZE.rows_prefix, topic)
+    def bronze_in(self, region: str, topic: str) -> tuple[LakeStorage, list[str]]:
+        """Every bronze rows file of ``topic`` that ``region``'s store holds for global silver: its own
+        ledger, the ledgers of the mirrored topics it landed (``<other region>.<topic>``), and every
+        manifested replica of both kinds from the other regions. Copies of one event reached by several
+        of these paths are removed by ``event_id`` in silver."""
+        from orchestration.lib.bronze.landing import BRONZE
+        from orchestration.lib.replication.readers import replicated_rows_files
+
+        store = self.storage(region)
+        others = [r for r in self.regions if r != region]
+        topics = [topic, *(f"{source}.{topic}" for source in others)]
+        files = [path for name in topics for path in BRONZE.rows_paths(store, name)]
+        for source in others:
+            for name in topics:
+                files += replicated_rows_files(store, source, BRONZE.rows_prefix, name)
+        return store, files
 
     @classmethod
-    def from_settings(cls, lake: LakeSettings) -> LakeResource:
+    def from_settings(cls, lake: LakeSettings, dr: DrSettings | None = None) -> LakeResource:
         return cls(
             region=lake.primary_region,
             regions=list(lake.regions),
@@ -147,9 +190,10 @@ class LakeResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             gcs_endpoint=lake.gcs_endpoint,
             s3_endpoint=lake.s3_endpoint,
             s3_region_name=lake.s3_region_name,
+            lease_store=dr.lease_store if dr is not None and dr.enabled else None,
         )
 
 
 def shared_resources(settings: PlatformSettings) -> tuple[KafkaResource, LakeResource]:
     """The Kafka and lake resources of a deployment, as the definitions and run-once both use them."""
-    return KafkaResource.from_settings(settings), LakeResource.from_settings(settings.lake)
+    return KafkaResource.from_settings(settings), LakeResource.from_settings(settings.lake, settings.dr)

@@ -31,7 +31,7 @@ def global_bronze_files(lake: LakeResource, topic: str) -> list[str]:
 
 
 def _dbt_vars(lake: LakeResource, kafka: KafkaResource, warehouse: WarehouseResource) -> dict[str, Any]:
-    store = lake.storage(lake.aggregation_region)
+    store = lake.storage(lake.aggregation_holder())
     dbt_vars: dict[str, Any] = {
         "bronze_events_glob": bronze_glob(store, kafka.events_topic),
         "region_order": list(lake.regions),
@@ -115,6 +115,9 @@ def build_warehouse_assets(
             lake: LakeResource,
             kafka: KafkaResource,
         ) -> Iterator[Any]:
+            from orchestration.defs.dr.fencing import builder_lease, publish_gold
+
+            lease = builder_lease(lake)  # disaster recovery on: refused unless this region holds the lease
             dbt_vars = _dbt_vars(lake, kafka, warehouse)
             args = list(BUILD)
             if config.full_refresh:
@@ -127,6 +130,14 @@ def build_warehouse_assets(
                 events = list(dbt.cli([*args, "--vars", json.dumps(dbt_vars)], context=context).stream())
             window = None if config.full_refresh else (dbt_vars["min_date"], dbt_vars["max_date"])
             yield from with_row_counts(events, warehouse, window, context.assets_def.keys_by_output_name)
+            if lease is not None and layer == "gold":
+                built = {
+                    "run_id": context.run_id,
+                    "window": list(window) if window else None,
+                    "warehouse": warehouse.duckdb_path,
+                }
+                publication = publish_gold(lake, lease, built)
+                context.log.info(f"published global gold under lease epoch {lease.epoch}: {publication.payload}")
 
         build.__doc__ = f"{layer.capitalize()} for the run's event_date window: one dbt build however many days."
         return build

@@ -14,7 +14,7 @@ The decision is :func:`decide`, a pure function.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -129,10 +129,12 @@ def build_warehouse_sensor(
     reference: Sequence[dg.AssetKey],
     first_partition: date,
     follow: WarehouseFollowSettings,
+    fenced: Callable[[], str | None] | None = None,
 ) -> dg.SensorDefinition:
     """``jobs``: ``warehouse_job`` and ``warehouse_bootstrap_job``; ``bronze``: what silver reads (the
     aggregation region's bronze, or its BigQuery copy, and the replications into that region);
-    ``reference``: the seeds and dimensions gold joins."""
+    ``reference``: the seeds and dimensions gold joins; ``fenced`` (disaster recovery on) says why this
+    deployment may not build global gold now (another region holds the aggregation lease), or None."""
     interval = timedelta(seconds=follow.interval_seconds)
     late = timedelta(minutes=follow.late_minutes)
 
@@ -149,6 +151,9 @@ def build_warehouse_sensor(
     def warehouse_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         """Asks for ``warehouse_job`` over the follow window when bronze landed since the last build."""
         instance = context.instance
+        reason = fenced() if fenced is not None else None
+        if reason is not None:
+            return dg.SensorResult(skip_reason=reason, cursor=context.cursor)
         decision = decide(
             FollowCursor.parse(context.cursor),
             now=datetime.now(UTC),

@@ -38,9 +38,12 @@ def land_range(
     now: datetime | None = None,
     on_progress: Callable[[int], None] | None = None,
     rules: EventTimeRules | None = None,
+    ingest_region: str | None = None,
 ) -> LandedRange:
+    """``ingest_region`` is the lake's own region unless the topic is another region's mirror."""
+
     def build(records: Iterator[RawRecord]) -> Built:
-        batch = build_batch(topic, records, now, rules, ingest_region=storage.region)
+        batch = build_batch(topic, records, now, rules, ingest_region=ingest_region or storage.region)
         quarantine = to_parquet(batch.quarantine) if batch.quarantined else None
         return Built(to_parquet(batch.events), quarantine, batch.valid, batch.quarantined, batch.reasons)
 

@@ -7,8 +7,6 @@ one of its files verified on this store, so the manifests, not a listing of the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from orchestration.lib.lake import LakeStorage
 from orchestration.lib.replication.layout import manifest_root, replica_path, rows_key_of
 
@@ -18,13 +16,3 @@ def replicated_rows_files(target: LakeStorage, source_region: str, rows_prefix: 
     prefix = f"{manifest_root(source_region)}{rows_prefix}/topic={topic}/"
     keys = (rows_key_of(source_region, path) for path in target.list(prefix))
     return sorted(replica_path(source_region, key) for key in keys if key is not None)
-
-
-def union_rows_files(
-    store: LakeStorage, own_rows: Iterable[str], sources: Iterable[str], rows_prefix: str, topic: str
-) -> list[str]:
-    """A region's own rows files plus every source region's manifested replicas: what global layers read."""
-    files = list(own_rows)
-    for source in sources:
-        files += replicated_rows_files(store, source, rows_prefix, topic)
-    return files
