@@ -119,8 +119,7 @@ def record_checks(result: Any, summary: RunSummary) -> None:
     if not result.success:
         summary.success = False
         for event in result.get_step_failure_events():
-            error = event.event_specific_data.error
-            summary.errors.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+            summary.errors.append(f"{event.step_key}: {_error_text(event.event_specific_data.error)}")
     import dagster as dg
 
     for check in result.get_asset_check_evaluations():
@@ -134,6 +133,15 @@ def record_checks(result: Any, summary: RunSummary) -> None:
             summary.success = False
 
 
+def _error_text(error: Any) -> str:
+    """The error and its causes: Dagster wraps what a step raised in an error that names only the step."""
+    parts = []
+    while error is not None and len(parts) < 4:
+        parts.append(error.message.strip())
+        error = error.cause
+    return " <- ".join(parts) if parts else "failed"
+
+
 def _land_bronze(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary) -> None:
     """Every ingesting region's pending ranges, through that region's bronze job."""
     from orchestration.defs.bronze.regions import all_bronzes
@@ -144,7 +152,10 @@ def _land_bronze(defs: Any, settings: PlatformSettings, instance: Any, summary: 
             return
 
 
-def land_region(defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary, bronze: Any) -> None:
+def land_region(
+    defs: Any, settings: PlatformSettings, instance: Any, summary: RunSummary, bronze: Any, rounds: int = MAX_ROUNDS
+) -> None:
+    """Land ``bronze``'s pending ranges in up to ``rounds`` runs (a live topic always has more: bound it)."""
     from orchestration.defs.bronze.assets import pending_ranges, run_config_for
     from orchestration.defs.shared.resources import shared_resources
 
@@ -154,7 +165,7 @@ def land_region(defs: Any, settings: PlatformSettings, instance: Any, summary: R
     if bronze.source and topic not in regional.topics():
         return  # nothing mirrored here yet (MirrorMaker not running, or not started yet)
     job = defs.resolve_job_def(bronze.job_name)
-    for _ in range(MAX_ROUNDS):
+    for _ in range(rounds):
         ranges = pending_ranges(regional, storage, settings.bronze.max_records_per_range, topic)
         if not ranges:
             break

@@ -117,6 +117,7 @@ def settings(
 
 # The longest modules (measured with --durations), longest first: two workers then finish together.
 LONGEST_FIRST = [
+    "tests/integration/test_dr_drill.py",
     "tests/dbt_project/test_gold.py",
     "tests/dbt_project/test_bigquery_target.py",
     "tests/orchestration/test_cli.py",
@@ -145,3 +146,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return known, item.get_closest_marker("integration") is None
 
     items.sort(key=rank)
+
+
+from orchestration.lib.local_postgres import LocalPostgres  # noqa: E402
+from tests.postgres import running_postgres  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """A real PostgreSQL server (Debian's binaries) on a free loopback port, for the session; a test takes a
+    database of its own (``tests.postgres.fresh_database``)."""
+    with running_postgres() as server:
+        yield server

@@ -2,11 +2,16 @@
 
 Every region has its own KRaft broker, its own MirrorMaker 2 pulling the other regions' events topic
 into its cluster, its own edge collector (``meridian edge``, disk buffer and all), its own lake store
-as a real server (region 1 on SeaweedFS's S3, region 2 on fake-gcs-server, a third on a local
-folder), and its own Dagster deployment (:mod:`orchestration.drill.deployment`) on its own instance.
+in a folder of its own, and its own Dagster deployment (:mod:`orchestration.drill.deployment`) on its
+own instance. The lakes are folders because the local warehouse, DuckDB, reads Parquet from the local
+filesystem only (its S3 and GCS reader, httpfs, is an extension it downloads); losing a region's store
+replaces its folder with a file, so every read, listing and write fails as with a lost mount, and
+bringing it back puts the folder back untouched. The S3 and GCS backends' own faults are tested on
+real servers elsewhere (tests/integration/test_replication_store_faults.py).
 The aggregation lease lives in a folder outside every region: it stands for the multi-region bucket
 production keeps it in. Losing a region is ``kill -9`` of its broker, MirrorMaker, edge, store server
-and Dagster; bringing it back restarts each on the same ports over the same disks.
+and Dagster, and its lake folder taken away; bringing it back restarts each on the same ports over the
+same disks.
 """
 
 from __future__ import annotations
@@ -27,7 +32,13 @@ from typing import Any
 import httpx
 
 from orchestration.lib.child_env import settings_env
-from orchestration.lib.lake.servers import FakeGcs, SeaweedS3
+from orchestration.lib.dagster_instance import (
+    POSTGRES_URL_ENV,
+    DagsterStorage,
+    instance_postgres_url,
+    write_instance_yaml,
+)
+from orchestration.platform import DAGSTER_YAML
 from orchestration.settings import PlatformSettings
 from streaming.edge.auth import mint_key
 from streaming.kafka.admin import ensure_topic
@@ -75,11 +86,33 @@ class Process:
 
 
 @dataclass
+class FolderStore:
+    """A region's lake folder, which can be taken away and given back."""
+
+    path: Path
+
+    @property
+    def away(self) -> Path:
+        return self.path.with_name(self.path.name + ".lost")
+
+    def kill(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.path.rename(self.away)
+        self.path.write_text("this region's lake is lost (meridian dr drill)\n")
+
+    def start(self) -> None:
+        if self.away.exists():
+            self.path.unlink(missing_ok=True)
+            self.away.rename(self.path)
+        self.path.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass
 class Region:
     name: str
     home: Path
     broker: LocalBroker
-    store: SeaweedS3 | FakeGcs | None  # None: a local folder (a region whose store cannot be taken away)
+    store: FolderStore
     edge_port: int = field(default_factory=free_port)
     mirror: LocalMirrorMaker | None = None
     edge: Process | None = None
@@ -131,32 +164,24 @@ class DrillCluster:
         self.postgres_url = postgres_url  # instance name -> PostgreSQL URL; None: each instance on SQLite
         self.key, key_entry = mint_key("drill")
         self.key_entries = [key_entry]
-        kinds: list[type[SeaweedS3] | type[FakeGcs] | None] = [SeaweedS3, FakeGcs, None]
         self.regions: dict[str, Region] = {}
-        for name, kind in zip(regions, kinds, strict=False):
+        for name in regions:
             rhome = home / name
             self.regions[name] = Region(
                 name=name,
                 home=rhome,
                 broker=LocalBroker(home=rhome / "kafka", partitions=PARTITIONS, heap="512m"),
-                store=kind(rhome / "store") if kind is not None else None,
+                store=FolderStore(rhome / "lake"),
             )
 
     # -- settings ---------------------------------------------------------------------------------------
 
     def store_uri(self, region: str) -> str:
-        store = self.regions[region].store
-        if isinstance(store, SeaweedS3):
-            return f"s3://lake-{region}"
-        if isinstance(store, FakeGcs):
-            return f"gs://lake-{region}"
-        return f"file://{(self.home / region / 'lake').absolute()}"
+        return f"file://{self.regions[region].store.path.absolute()}"
 
     def settings(self, region: str) -> PlatformSettings:
         """Region ``region``'s deployment: its own cluster, the others' for mirror lag, DR on."""
         me = self.regions[region]
-        s3 = next((r.store for r in self.regions.values() if isinstance(r.store, SeaweedS3)), None)
-        gcs = next((r.store for r in self.regions.values() if isinstance(r.store, FakeGcs)), None)
         base = PlatformSettings.under(me.home, me.broker.bootstrap_servers, EVENTS_RAW)
         return base.replaced(
             kafka={
@@ -170,8 +195,6 @@ class DrillCluster:
                 "aggregation_region": self.names[0],
                 "stores": {n: self.store_uri(n) for n in self.names},
                 "root": me.home / "lake-root",
-                "s3_endpoint": s3.endpoint if s3 else None,
-                "gcs_endpoint": gcs.endpoint if gcs else None,
             },
             warehouse={"duckdb_path": me.home / "warehouse.duckdb"},
             dr={
@@ -182,26 +205,16 @@ class DrillCluster:
             },
         )
 
-    def credentials(self) -> dict[str, str]:
-        """What a process needs to reach the S3 store (SeaweedFS checks every request's signature)."""
-        s3 = next((r.store for r in self.regions.values() if isinstance(r.store, SeaweedS3)), None)
-        if s3 is None:
-            return {}
-        return {"AWS_ACCESS_KEY_ID": s3.access_key, "AWS_SECRET_ACCESS_KEY": s3.secret_key}
-
     # -- processes --------------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Every region's broker and store side by side, then topics, buckets, MirrorMakers, edges, Dagsters."""
-        with ThreadPoolExecutor(4) as pool:
-            jobs = [pool.submit(r.broker.start, 120) for r in self.regions.values()]
-            jobs += [pool.submit(r.store.start) for r in self.regions.values() if r.store is not None]
-            for job in jobs:
+        with ThreadPoolExecutor(3) as pool:
+            for job in [pool.submit(r.broker.start, 120) for r in self.regions.values()]:
                 job.result()
-        for name, region in self.regions.items():
+        for region in self.regions.values():
+            region.store.start()
             ensure_topic(region.kafka, EVENTS_RAW, PARTITIONS)
-            if region.store is not None:
-                region.store.create_bucket(f"lake-{name}")
         with ThreadPoolExecutor(3) as pool:
             for job in [pool.submit(self._start_mirror, n) for n in self.names]:
                 job.result()
@@ -241,12 +254,15 @@ class DrillCluster:
         if fresh_instance or region.instance == 0:
             region.instance += 1
         dagster_home = region.home / f"dagster-{region.instance}"
-        dagster_home.mkdir(parents=True, exist_ok=True)
-        (dagster_home / "dagster.yaml").write_text(self._instance_yaml(f"dagster_{name}_{region.instance}"))
+        storage = DagsterStorage.POSTGRES if self.postgres_url else DagsterStorage.SQLITE
+        write_instance_yaml(dagster_home, DAGSTER_YAML.read_text(), storage)
+        extra = {}
+        if self.postgres_url is not None:
+            extra[POSTGRES_URL_ENV] = instance_postgres_url(self.postgres_url(f"dagster_{name}_{region.instance}"))
         env = {
+            **extra,
             **os.environ,
             **settings_env(self.settings(name)),
-            **self.credentials(),
             "DAGSTER_HOME": str(dagster_home.absolute()),
             "MERIDIAN_DRILL_JOURNAL": str(region.journal),
             "MERIDIAN_DRILL_CYCLE_SECONDS": str(self.cycle_s),
@@ -254,12 +270,6 @@ class DrillCluster:
         args = [sys.executable, "-m", "orchestration.drill.deployment"]
         log_file = region.home / f"deployment-{region.instance}.log"
         region.deployment = Process(f"dagster-{name}", args, env, log_file).start()
-
-    def _instance_yaml(self, database: str) -> str:
-        lines = ["telemetry:", "  enabled: false"]
-        if self.postgres_url is not None:
-            lines += ["storage:", "  postgres:", f"    postgres_url: {self.postgres_url(database)}"]
-        return "\n".join(lines) + "\n"
 
     def lose(self, name: str) -> None:
         """kill -9 everything of region ``name``: Dagster, edge, MirrorMaker, broker, store."""
@@ -270,14 +280,12 @@ class DrillCluster:
         if region.mirror is not None:
             region.mirror.kill()
         region.broker.kill()
-        if region.store is not None:
-            region.store.kill()
+        region.store.kill()
 
     def restore(self, name: str) -> None:
         """Region ``name`` back on the same ports and disks: its edge forwards what its buffer kept."""
         region = self.regions[name]
-        if region.store is not None:
-            region.store.start()
+        region.store.start()
         region.broker.start(timeout_s=120)
         self._start_mirror(name)
         self._start_edge(name)
@@ -291,8 +299,6 @@ class DrillCluster:
             if region.mirror is not None:
                 region.mirror.kill()
             region.broker.kill()
-            if region.store is not None:
-                region.store.kill()
 
     def describe(self) -> dict[str, Any]:
         return {

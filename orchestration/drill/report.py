@@ -110,12 +110,12 @@ class DrillReport:
             f"DR drill: lost {self.lost}, survivor {self.survivor}, regions {', '.join(self.regions)}, "
             f"{self.rate:g} events/s",
             "",
-            f"{'phase':<34} {'at (UTC)':<15} {'since kill':>10}",
-            f"{'region killed (kill -9)':<34} {self.killed_at:%H:%M:%S.%f}"[:-3] + f" {'0.0 s':>10}",
+            f"{'phase':<38} {'at (UTC)':<13} {'since kill':>10}",
+            f"{'region killed (kill -9)':<38} {self.killed_at:%H:%M:%S.%f}"[:-3] + f" {'0.0 s':>10}",
         ]
         for phase in self.phases:
             at = f"{phase.at:%H:%M:%S.%f}"[:-3] if phase.at else "-"
-            lines.append(f"{phase.name:<34} {at:<15} {secs(phase.since_kill_s):>10}")
+            lines.append(f"{phase.name:<38} {at:<13} {secs(phase.since_kill_s):>10}")
         lines += [
             "",
             f"RTO (kill -> fresh global gold)    {secs(self.rto_seconds)}  (goal {self.goals.rto_seconds:.0f} s)",
@@ -130,7 +130,8 @@ class DrillReport:
             f"RPO after failback                 {_n(self.rpo_after_failback)} (goal 0)",
             f"counted twice in gold              {_n(self.double_counted)}",
             f"gold = independent computation     {_yes(self.gold_matches_oracle)}",
-            f"stale primary fenced               {_yes(self.stale_primary_fenced)} ({', '.join(self.fenced_by) or '-'})",
+            f"stale primary fenced               {_yes(self.stale_primary_fenced)}"
+            f" ({', '.join(self.fenced_by) or '-'})",
             f"survivor's Dagster instance        {self.survivor_instance}",
             f"acknowledged by edge               {_pairs(self.acked_by_edge)}",
             f"batches failed over, by edge       {_pairs(self.failovers)}",

@@ -18,7 +18,6 @@ The phases, each bounded in time:
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -119,11 +118,11 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
     try:
         say(f"starting {', '.join(regions)}: brokers, stores, MirrorMakers, edges, Dagsters ({home})")
         cluster.start()
-        os.environ.update(cluster.credentials())  # this process audits the S3 store too
         traffic = DrillTraffic(
             {name: r.edge_url for name, r in cluster.regions.items()}, cluster.key, options.rate, traffic_log
         )
         traffic.start()
+        names = {r.edge_url: f"{name} edge" for name, r in cluster.regions.items()}
 
         def alive() -> None:
             for name, region in cluster.regions.items():
@@ -138,7 +137,7 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
         time.sleep(options.steady_s)
         at_risk = _at_risk(cluster, lost, survivor)
         killed = datetime.now(UTC)
-        say(f"kill -9 of region {lost} (Dagster, edge, MirrorMaker, broker, store); at risk: {at_risk}")
+        say(f"kill -9 of region {lost} (Dagster, edge, MirrorMaker, broker; its lake taken away); at risk: {at_risk}")
         cluster.lose(lost)
         instance = "the one it ran on"
         if options.fresh_instance:
@@ -220,13 +219,14 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
             "oracle_mismatches": mismatches,
             "stale_primary_fenced": all(e.get("refused") for e in fenced),
             "fenced_by": sorted({str(e.get("by")) for e in journals.entries(lost, "fenced", back)}),
-            "acked_by_edge": final_log.acked_by_edge(),
-            "failovers": {k: v for r in traffic.reports.values() for k, v in r.failovers.items()},
+            "acked_by_edge": {names.get(k, k): v for k, v in final_log.acked_by_edge().items()},
+            "failovers": {names.get(k, k): v for r in traffic.reports.values() for k, v in r.failovers.items()},
             "survivor_instance": instance,
             "killed_at": killed,
         }
-    except (TimeoutError, RuntimeError) as exc:
-        errors.append(str(exc))
+    except Exception as exc:  # noqa: BLE001 - whatever stopped the drill goes in its report, and it fails
+        log.exception("the drill stopped")
+        errors.append(f"{type(exc).__name__}: {exc}")
     finally:
         cluster.stop()
         if postgres is not None:

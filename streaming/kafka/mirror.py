@@ -201,11 +201,12 @@ class LocalMirrorMaker:
 class MirrorLag:
     """How far ``<source>.<topic>`` on the target is behind ``topic`` on the source.
 
-    ``records`` per partition is the source's record count less the mirror's. It is exact while
-    both logs still hold everything from their start (MirrorMaker mirrors from the earliest offset
-    and keeps partitions); once retention has deleted the start of either log it is an estimate, and
-    ``seconds`` (the source's newest record time less the mirror's, from the timestamps MirrorMaker
-    keeps) is the figure to watch.
+    ``records`` per partition: the source's records newer than the newest record mirrored. MirrorMaker
+    keeps each record's partition and timestamp, so the newest mirrored timestamp finds its place in the
+    source (``offsets_for_times``); counting records instead would read "caught up" as soon as a restarted
+    MirrorMaker has mirrored some records twice (it is at least once). Records sharing the newest
+    mirrored millisecond count as mirrored. ``seconds``: the age of the oldest record not mirrored yet
+    (0 when caught up), like replication's lag: how long the data at risk has been at risk.
     """
 
     source: str
@@ -228,24 +229,20 @@ def mirror_lag(
     mirror = mirrored_topic(source_region, topic)
     src, dst = clients.range_consumer(source), clients.range_consumer(target)
     try:
-        src_bounds = _bounds(src, topic)
-        dst_bounds = _bounds(dst, mirror)
-        records = {
-            p: max(0, (end - begin) - (dst_bounds.get(p, (0, 0))[1] - dst_bounds.get(p, (0, 0))[0]))
-            for p, (begin, end) in src_bounds.items()
-        }
-        behind = [p for p, n in records.items() if n > 0]
-        seconds = 0.0
-        if behind:
-            newest_src = max(_timestamp_at(src, topic, p, src_bounds[p][1] - 1) for p in behind)
-            newest_dst = max(
-                (_timestamp_at(dst, mirror, p, dst_bounds[p][1] - 1) for p in behind if p in dst_bounds), default=0
-            )
-            if not newest_dst:  # nothing mirrored yet: as old as the oldest record waiting
-                oldest = min(_timestamp_at(src, topic, p, src_bounds[p][0]) for p in behind)
-                newest_dst = min(oldest, int(time.time() * 1000))
-                newest_src = int(time.time() * 1000)
-            seconds = max(0.0, (newest_src - newest_dst) / 1000)
+        src_bounds, dst_bounds = _bounds(src, topic), _bounds(dst, mirror)
+        records: dict[int, int] = {}
+        oldest: list[int] = []  # timestamps of the oldest unmirrored record of each lagging partition
+        for p, (begin, end) in src_bounds.items():
+            first_unmirrored = begin
+            d_begin, d_end = dst_bounds.get(p, (0, 0))
+            if d_end > d_begin:
+                newest = _timestamp_at(dst, mirror, p, d_end - 1)
+                found = src.offsets_for_times({TopicPartition(topic, p): newest + 1})[TopicPartition(topic, p)]
+                first_unmirrored = end if found is None else max(begin, found.offset)
+            records[p] = max(0, end - first_unmirrored)
+            if records[p]:
+                oldest.append(_timestamp_at(src, topic, p, first_unmirrored))
+        seconds = max(0.0, time.time() - min(oldest) / 1000) if oldest else 0.0
         return MirrorLag(source_region, target_region, topic, records, seconds)
     finally:
         src.close()

@@ -79,7 +79,7 @@ def materialization_metadata(landed: list[LandedRange]) -> dict[str, Any]:
 
 def build_bronze_asset(bronze: RegionBronze) -> dg.AssetsDefinition:
     """One region's bronze: its own Kafka topic (or a mirrored region's) landed into its own lake store."""
-    region = bronze.region
+    region, origin, topic_of = bronze.region, bronze.origin, bronze.topic  # ``bronze`` is a resource below
     description = (
         f"Raw events from region {region}'s Kafka events topic, landed in {region}'s lake: one zstd Parquet "
         "file per topic-partition-range; invalid records go to bronze/quarantine with their reason."
@@ -108,7 +108,7 @@ def build_bronze_asset(bronze: RegionBronze) -> dg.AssetsDefinition:
         """Land the requested offset ranges; each counts as landed only once its file is written."""
         regional = kafka.for_region(region)
         storage = lake.storage(region)
-        topic = bronze.topic(regional.events_topic)
+        topic = topic_of(regional.events_topic)
         ranges = [OffsetRange(r.partition, r.start, r.end) for r in config.ranges]
         if not ranges:
             ranges = pending_ranges(regional, storage, config.max_records_per_range, topic)
@@ -118,7 +118,7 @@ def build_bronze_asset(bronze: RegionBronze) -> dg.AssetsDefinition:
         try:
             for r in ranges:
                 landed.append(
-                    land_range(storage, consumer, topic, r, config.timeout_s, rules=rules, ingest_region=bronze.origin)
+                    land_range(storage, consumer, topic, r, config.timeout_s, rules=rules, ingest_region=origin)
                 )
                 context.log.info(
                     f"landed {topic} {r} in {region}: {landed[-1].valid} valid, {landed[-1].quarantined} quarantined"
@@ -126,7 +126,7 @@ def build_bronze_asset(bronze: RegionBronze) -> dg.AssetsDefinition:
         finally:
             consumer.close()
         return dg.MaterializeResult(
-            metadata={**materialization_metadata(landed), "region": region, "ingest_region": bronze.origin}
+            metadata={**materialization_metadata(landed), "region": region, "ingest_region": origin}
         )
 
     return _bronze_events

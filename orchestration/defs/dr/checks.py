@@ -43,8 +43,10 @@ def build_mirror_lag_check(bronze: RegionBronze, dr: DrSettings) -> dg.AssetChec
                 description=f"{source}'s cluster is not configured here (MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS)",
             )
         try:
+            # a lost source must fail the check in seconds, not hold the landing run for kafka-python's minute
+            quick = {"bootstrap_timeout_seconds": dr.probe_timeout_seconds}
             lag = mirror_lag(
-                kafka.for_region(source).kafka_settings(),
+                kafka.for_region(source).kafka_settings().model_copy(update=quick),
                 kafka.for_region(target).kafka_settings(),
                 kafka.events_topic,
                 source,

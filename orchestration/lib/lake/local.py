@@ -93,6 +93,9 @@ class LocalLakeStorage:
         return ObjectInfo(key, meta.st_size, md5, datetime.fromtimestamp(meta.st_mtime, tz=UTC))
 
     def list(self, prefix: str) -> list[str]:
+        if self.root.exists() and not self.root.is_dir():
+            # a lake that is gone (a lost mount, a folder replaced): an error, never an empty listing
+            raise LakeStorageError(f"lake root {self.root} is not a folder: the store is unreachable")
         base = self._path(prefix) if prefix else self.root
         if not base.exists():
             return []

@@ -78,6 +78,7 @@ class _Process:
         self.started_in_s: float | None = None
 
     def _spawn(self, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        self.home.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
                 args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=self.home
