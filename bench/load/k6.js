@@ -7,11 +7,23 @@
 // spike does not wait for the server), so latency under overload is measured, not hidden.
 // 429 and 503 are counted apart as "backpressure"; the thresholds fail the run when more than
 // 1% of requests fail outright or p99 goes over 500 ms. No remote jslib imports: runs offline.
+//
+// Losing a region: -e EDGE_URLS=http://edge.us:8090,http://edge.eu:8090 (home first; EDGE_URL
+// alone still works). On a connection error (status 0) or a 503 the iteration moves its batch to
+// the next edge, each VU stays on the edge that took it and tries home again after
+// FAILBACK_SECONDS (30). Every move is counted in edge_failovers, tagged with its from and to edges;
+// the failed attempt still counts in http_req_failed. 429 is backpressure, never a failover.
 import http from "k6/http";
 import { check } from "k6";
 import { Counter } from "k6/metrics";
 
-const EDGE_URL = __ENV.EDGE_URL || "http://127.0.0.1:8090";
+export function edgeUrls(env) {
+  const listed = (env.EDGE_URLS || env.EDGE_URL || "http://127.0.0.1:8090").split(",");
+  return listed.map((url) => url.trim().replace(/\/+$/, "")).filter((url) => url !== "");
+}
+
+const EDGE_URLS = edgeUrls(__ENV);
+const FAILBACK_MS = parseFloat(__ENV.FAILBACK_SECONDS || "30") * 1000;
 const API_KEY = __ENV.API_KEY;
 const BATCH = parseInt(__ENV.EVENTS_PER_REQUEST || "100", 10);
 const RATE = parseInt(__ENV.RATE || "100", 10);
@@ -19,6 +31,7 @@ const DURATION = __ENV.DURATION || "1m";
 
 const backpressure = new Counter("edge_backpressure");
 const acceptedEvents = new Counter("edge_events_accepted");
+const failovers = new Counter("edge_failovers");
 
 export const options = {
   scenarios: {
@@ -80,15 +93,60 @@ export function setup() {
   }
 }
 
+// A lost region (no connection: k6's status 0) or a full edge (503) sends the batch to another edge.
+export function failsOver(status, edges) {
+  return edges > 1 && (status === 0 || status === 503);
+}
+
+// Where a VU's next batch goes: home once FAILBACK_MS have passed away from it, else where it is.
+export function startEdge(state, now, failbackMs) {
+  if (state.current !== 0 && now - state.awaySince >= failbackMs) {
+    return { current: 0, awaySince: null };
+  }
+  return state;
+}
+
+// One batch over the edges, from state.current, at most one attempt each: post(url) gives a response.
+// Returns the last response, the state for the next batch and the failovers made.
+export function postOverEdges(urls, state, now, post) {
+  let current = state.current;
+  let awaySince = state.awaySince;
+  const moves = [];
+  let response = null;
+  for (let attempt = 0; attempt < urls.length; attempt++) {
+    response = post(urls[current]);
+    if (!failsOver(response.status, urls.length)) {
+      break;
+    }
+    const next = (current + 1) % urls.length;
+    moves.push({ from: urls[current], to: urls[next] });
+    current = next;
+    awaySince = current === 0 ? null : awaySince === null ? now : awaySince;
+  }
+  return { response, state: { current, awaySince }, moves };
+}
+
+let edgeState = { current: 0, awaySince: null }; // per VU: each VU has its own copy of the module
+
 export default function () {
   const lines = [];
   for (let i = 0; i < BATCH; i++) {
     lines.push(JSON.stringify(makeEvent()));
   }
-  const response = http.post(`${EDGE_URL}/v1/events`, lines.join("\n"), {
+  const body = lines.join("\n");
+  const params = {
     headers: { Authorization: `Bearer ${API_KEY}`, "Content-Type": "application/x-ndjson" },
     responseCallback: http.expectedStatuses(200),
-  });
+  };
+  const now = Date.now();
+  const sent = postOverEdges(EDGE_URLS, startEdge(edgeState, now, FAILBACK_MS), now, (url) =>
+    http.post(`${url}/v1/events`, body, params),
+  );
+  edgeState = sent.state;
+  for (const move of sent.moves) {
+    failovers.add(1, move);
+  }
+  const response = sent.response;
   if (response.status === 429 || response.status === 503) {
     backpressure.add(1);
   } else if (response.status === 200) {

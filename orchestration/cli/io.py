@@ -57,15 +57,23 @@ def send(records: object, total: int, rate: float | None, topic: str | None, boo
 
 
 def post(
-    lines: object, total: int, rate: float | None, url: str, api_key: str, batch_size: int, compress: bool
+    lines: object,
+    total: int,
+    rate: float | None,
+    urls: list[str],
+    api_key: str,
+    batch_size: int,
+    compress: bool,
+    failback_s: float = 30.0,
 ) -> None:
+    """Post to the first of ``urls`` (the home edge), failing over to the next on a lost region."""
     import time
 
     from tqdm import tqdm
 
     from streaming.edge.client import EdgeClient, EdgeRefused, PostReport, batches
 
-    client = EdgeClient(url, api_key, compress=compress)
+    client = EdgeClient(urls, api_key, compress=compress, failback_s=failback_s)
     report = PostReport()
     started = time.monotonic()
     sent = 0
@@ -87,3 +95,10 @@ def post(
     typer.echo(f"posted {sent} in {report.requests} requests: accepted {report.accepted}, rejected {report.rejected}")
     if report.reasons:
         typer.echo("rejected by reason: " + ", ".join(f"{k}={v}" for k, v in sorted(report.reasons.items())))
+    if len(urls) > 1:
+        typer.echo("acknowledged by edge: " + ", ".join(f"{u}={report.acknowledged.get(u, 0)}" for u in client.urls))
+        typer.echo(
+            "failovers from edge: "
+            + ", ".join(f"{u}={report.failovers.get(u, 0)}" for u in client.urls)
+            + f"; back home {report.failbacks} times"
+        )

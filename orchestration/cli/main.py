@@ -65,9 +65,10 @@ def generate(
     to: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="URL[,URL...]",
             help="Send to an edge collector (http://host:port) instead of straight to Kafka. Repeat it, or give a"
             " comma-separated list, for edges in other regions: the first is home, the others take over in"
-            " order on connection errors or 503."
+            " order on connection errors or 503.",
         ),
     ] = None,
     failback_seconds: Annotated[

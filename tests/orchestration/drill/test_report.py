@@ -47,7 +47,11 @@ def test_events_held_only_by_the_lost_region_do_not_fail_recovery_but_any_loss_a
 
 def test_every_goal_is_named_when_missed() -> None:
     failures = report(
-        rto_seconds=130.0, double_counted=2, gold_matches_oracle=False, oracle_mismatches=["x"], stale_primary_fenced=False
+        rto_seconds=130.0,
+        double_counted=2,
+        gold_matches_oracle=False,
+        oracle_mismatches=["x"],
+        stale_primary_fenced=False,
     ).failures()
     text = " ".join(failures)
     assert "RTO 130.0 s is over the goal of 120 s" in text
