@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from orchestration.defs.dr.settings import DrSettings
 from orchestration.defs.warehouse.settings import WarehouseFollowSettings
 from orchestration.settings import (
     BigQuerySettings,
     BronzeSettings,
+    DagsterInstanceSettings,
     LakeSettings,
     PlatformSettings,
     ReplicationSettings,
@@ -58,6 +60,12 @@ CASES: list[tuple[str, str, Callable[[], Any], Any]] = [
     ("MERIDIAN_KAFKA_SSL_KEYFILE", "/etc/key.pem", kafka("ssl_keyfile"), Path("/etc/key.pem")),
     ("MERIDIAN_KAFKA_BOOTSTRAP_TIMEOUT_SECONDS", "4", kafka("bootstrap_timeout_seconds"), 4),
     ("MERIDIAN_ENV", "dev", component(LakeSettings, "env"), "dev"),
+    ("MERIDIAN_DR_ENABLED", "true", component(DrSettings, "enabled"), True),
+    ("MERIDIAN_DR_LEASE_STORE", "gs://acme-lease", component(DrSettings, "lease_store"), "gs://acme-lease"),
+    ("MERIDIAN_DR_FAILOVER_AFTER_SECONDS", "45", component(DrSettings, "failover_after_seconds"), 45.0),
+    ("MERIDIAN_DR_PROBE_TIMEOUT_SECONDS", "2", component(DrSettings, "probe_timeout_seconds"), 2.0),
+    ("MERIDIAN_DR_MIRROR_LAG_WARN_SECONDS", "30", component(DrSettings, "mirror_lag_warn_seconds"), 30.0),
+    ("MERIDIAN_DR_MIRROR_LAG_FAIL_SECONDS", "600", component(DrSettings, "mirror_lag_fail_seconds"), 600.0),
     ("MERIDIAN_REGIONS", '["us", "eu"]', component(LakeSettings, "regions"), ["us", "eu"]),
     ("MERIDIAN_PRIMARY_REGION", "apac", lambda: LakeSettings(regions=["us", "apac"]).primary_region, "apac"),
     ("MERIDIAN_LAKE_BACKEND", "s3", component(LakeSettings, "backend"), "s3"),
@@ -100,6 +108,13 @@ CASES: list[tuple[str, str, Callable[[], Any], Any]] = [
     ("MERIDIAN_BQ_INCREMENTAL_STRATEGY", "merge", component(BigQuerySettings, "incremental_strategy"), "merge"),
     ("MERIDIAN_BRONZE_MAX_RECORDS_PER_RANGE", "777", component(BronzeSettings, "max_records_per_range"), 777),
     ("MERIDIAN_RUN_MAX_RETRIES", "5", component(BronzeSettings, "run_max_retries"), 5),
+    ("MERIDIAN_DAGSTER_STORAGE", "postgres", component(DagsterInstanceSettings, "storage"), "postgres"),
+    (
+        "MERIDIAN_DAGSTER_POSTGRES_URL",
+        "postgresql+psycopg2://dagster@db:5432/dagster",
+        component(DagsterInstanceSettings, "postgres_url"),
+        "postgresql+psycopg2://dagster@db:5432/dagster",
+    ),
     ("MERIDIAN_QUALITY_FRESHNESS_HOURS", "12", component(QualitySettings, "freshness_hours"), 12),
     ("MERIDIAN_QUALITY_REPORT_ROOT", "/data/reports", component(QualitySettings, "report_root"), Path("/data/reports")),
     ("MERIDIAN_QUALITY_MAX_QUARANTINE_RATIO", "0.2", component(QualitySettings, "max_quarantine_ratio"), 0.2),
@@ -173,6 +188,8 @@ SASL = {
 }
 # Read by a command-line option, not by a settings class (checked through the CLI below).
 CLI_ONLY = {"MERIDIAN_EDGE_API_KEY"}
+# Read by the self-contained Locust file (Locust's own env_var option); tests/bench/load runs it.
+LOCUST_ONLY = {"MERIDIAN_EDGE_URLS"}
 
 
 @pytest.fixture(autouse=True)
@@ -257,12 +274,18 @@ def test_the_edge_api_key_variable_reaches_the_generator(monkeypatch: pytest.Mon
     assert option.envvar == "MERIDIAN_EDGE_API_KEY"
 
 
+def test_the_locust_file_reads_its_variables() -> None:
+    text = (REPO_ROOT / "bench" / "load" / "locustfile.py").read_text()
+    for name in LOCUST_ONLY:
+        assert f'env_var="{name}"' in text
+
+
 def test_every_variable_the_readme_documents_has_a_case() -> None:
     documented = set(
         re.findall(
             r"\b(?:MERIDIAN_[A-Z0-9_]*[A-Z0-9]|KAFKA_BOOTSTRAP_SERVERS)\b", (REPO_ROOT / "README.md").read_text()
         )
     )
-    covered = {c[0] for c in CASES} | set(SASL) | CLI_ONLY
+    covered = {c[0] for c in CASES} | set(SASL) | CLI_ONLY | LOCUST_ONLY
     missing = sorted(documented - covered)
     assert not missing, f"documented in the README but not tested here: {missing}"

@@ -35,6 +35,9 @@ def drill(
         bool, typer.Option(help="Restart the survivor's Dagster on an empty instance at the kill.")
     ] = True,
     postgres: Annotated[bool, typer.Option(help="Dagster's instances on a local PostgreSQL (else SQLite).")] = True,
+    steady_gold: Annotated[
+        bool, typer.Option(help="Kill only after the aggregation region's first gold (else after the first landings).")
+    ] = True,
 ) -> None:
     """Lose a region under live traffic, fail over, fail back; report RPO and RTO (non-zero exit on a missed goal)."""
     from orchestration.drill.report import Goals
@@ -51,6 +54,7 @@ def drill(
         failback_traffic_s=failback,
         fresh_instance=fresh_instance,
         postgres=postgres,
+        steady_gold=steady_gold,
         goals=Goals(rto_seconds=rto_goal),
     )
     with clear_errors():

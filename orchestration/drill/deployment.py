@@ -225,7 +225,8 @@ class RegionDeployment:
         started = datetime.now(UTC)
         build = RunSummary()
         self.changes = 0
-        build_warehouse(self.defs, self.settings, self.instance, build)
+        # the reference tables (seeds, dimensions) once per warehouse, not with every build
+        build_warehouse(self.defs, self.settings, self.instance, build, reference=self.gold_builds == 0)
         built = build.success and build.built_days is not None  # nothing landed anywhere yet: no gold
         snapshot = None
         if built:

@@ -50,6 +50,7 @@ class DrillOptions:
     converge_timeout_s: float = 300.0
     fresh_instance: bool = True
     postgres: bool = True
+    steady_gold: bool = True  # wait for the aggregation region's first gold before the kill (else: its first landings)
     goals: Goals | None = None
 
 
@@ -99,7 +100,7 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
     if lost not in regions:
         raise ValueError(f"--lose {lost!r} is not one of the drill's regions {regions}")
     survivor = next(r for r in regions if r != lost)
-    postgres = _postgres(home) if options.postgres else None
+    postgres = _postgres() if options.postgres else None
     cluster = DrillCluster(
         home / "regions",
         regions,
@@ -130,10 +131,23 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
                     raise RuntimeError(f"{name}'s Dagster exited:\n{region.deployment.tail()}")
 
         aggregation = regions[0]
-        say(f"steady: waiting for the first global gold in {aggregation}")
-        wait_until(
-            "first global gold", lambda: journals.first(aggregation, "gold", started, lambda e: e["ok"]), 600, alive
-        )
+        if options.steady_gold:
+            say(f"steady: waiting for the first global gold in {aggregation}")
+            wait_until(
+                "first global gold", lambda: journals.first(aggregation, "gold", started, lambda e: e["ok"]), 600, alive
+            )
+        else:
+            say(f"steady: waiting for {survivor} to land {lost}'s mirror and its replicas")
+            mirror = f"bronze/{lost}/via_{survivor}/events"
+            wait_until(
+                "the mirror landed",
+                lambda: (
+                    journals.first(survivor, "landed", started, lambda e: e["bronze"] == mirror)
+                    and journals.first(survivor, "replicated", started, lambda e: e["source"] == lost and e["files"])
+                ),
+                600,
+                alive,
+            )
         time.sleep(options.steady_s)
         at_risk = _at_risk(cluster, lost, survivor)
         killed = datetime.now(UTC)
@@ -231,6 +245,7 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
         cluster.stop()
         if postgres is not None:
             postgres.kill()
+            shutil.rmtree(postgres.home, ignore_errors=True)
     report = DrillReport(
         regions=regions,
         lost=lost,
@@ -262,10 +277,14 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
     return report
 
 
-def _postgres(home: Path) -> Any:
+def _postgres() -> Any:
+    """The drill's PostgreSQL, in a folder of its own in the system's temp folder: under root the server runs as
+    ``postgres``, which may not be able to enter ``--home`` (pytest's temp folders are 0700). Thrown away after."""
+    import tempfile
+
     from orchestration.lib.local_postgres import LocalPostgres
 
-    return LocalPostgres(home / "postgres").start()
+    return LocalPostgres(Path(tempfile.mkdtemp(prefix="meridian-drill-pg-"))).start()
 
 
 def _snapshot(entry: dict[str, Any]) -> dict[str, Any]:

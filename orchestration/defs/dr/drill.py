@@ -7,8 +7,11 @@ is for a staging machine, not a production cluster: ``dr_drill_schedule`` is off
 """
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+
+from orchestration.drill.report import DrillReport
 
 DRILL = dg.AssetKey(["dr", "drill"])
 
@@ -20,6 +23,25 @@ class DrillConfig(dg.Config):
     rate: float = 20.0
     failover_after_seconds: float = 10.0
     rto_goal_seconds: float = 120.0
+
+
+def drill_metadata(report: DrillReport) -> dict[str, Any]:
+    """The report as asset metadata: numbers where the UI should plot them (-1 when not reached)."""
+    return {
+        "passed": report.passed,
+        "rpo_after_recovery": report.rpo_after_recovery if report.rpo_after_recovery is not None else -1,
+        "rpo_after_failback": report.rpo_after_failback if report.rpo_after_failback is not None else -1,
+        "rto_seconds": report.rto_seconds if report.rto_seconds is not None else -1.0,
+        "acknowledged": report.acked_total,
+        "lost_region": report.lost,
+        "report": dg.MetadataValue.md(f"```\n{report.table()}\n```"),
+        **{f"at_risk_{k}": v for k, v in report.at_risk.items()},
+        **{
+            f"phase_{p.name.split(' (')[0].replace(' ', '_')}_s": p.since_kill_s
+            for p in report.phases
+            if p.since_kill_s is not None
+        },
+    }
 
 
 @dg.asset(
@@ -46,21 +68,7 @@ def dr_drill(context: dg.AssetExecutionContext, config: DrillConfig) -> dg.Mater
     )
     report = run_drill(options, say=context.log.info)
     context.log.info(report.table())
-    metadata: dict[str, object] = {
-        "passed": report.passed,
-        "rpo_after_recovery": report.rpo_after_recovery if report.rpo_after_recovery is not None else -1,
-        "rpo_after_failback": report.rpo_after_failback if report.rpo_after_failback is not None else -1,
-        "rto_seconds": report.rto_seconds if report.rto_seconds is not None else -1.0,
-        "acknowledged": report.acked_total,
-        "lost_region": report.lost,
-        "report": dg.MetadataValue.md(f"```\n{report.table()}\n```"),
-        **{f"at_risk_{k}": v for k, v in report.at_risk.items()},
-        **{
-            f"phase_{p.name.split(' (')[0].replace(' ', '_')}_s": p.since_kill_s
-            for p in report.phases
-            if p.since_kill_s is not None
-        },
-    }
+    metadata = drill_metadata(report)
     if not report.passed:
         raise dg.Failure(description="; ".join(report.failures()), metadata=metadata)
     return dg.MaterializeResult(metadata=metadata)

@@ -74,3 +74,12 @@ def test_gold_is_compared_count_by_count_and_doubles_are_counted() -> None:
     assert doubles == 1 and mismatches == [f"us {H}: gold 3, expected 2"]
     _, extra = compare_gold(["a", "b", "c"], [("us", H, 2), ("eu", H, 1), ("apac", H, 4)], expected)
     assert extra == [f"apac {H}: gold 4, expected 0"]
+
+
+def test_the_drill_job_records_the_figures_as_plottable_metadata() -> None:
+    from orchestration.defs.dr.drill import drill_metadata
+
+    meta = drill_metadata(report())
+    assert (meta["rto_seconds"], meta["rpo_after_recovery"], meta["rpo_after_failback"]) == (80.0, 3, 0)
+    assert meta["phase_first_fresh_global_gold_s"] == 80.0 and meta["at_risk_mirror_lag_records"] == 3
+    assert drill_metadata(report(rto_seconds=None, rpo_after_failback=None))["rto_seconds"] == -1.0
