@@ -44,8 +44,8 @@ from pathlib import Path
 from bench.replication_data import FULL_RANGE, SOURCE, TARGET, RangeFiles, Traffic, land
 from bench.replication_lag import LEDGERS, LagResult, steady_traffic
 from orchestration.lib.lake import LakeStorage, LocalLakeStorage, StoreOptions, open_store
-from orchestration.lib.replication import replica_path, replica_root, replicate
 from orchestration.lib.lake.servers import FakeGcs, SeaweedS3
+from orchestration.lib.replication import replica_path, replica_root, replicate
 
 GOAL_RATIO = 0.8
 GOAL_P99_S = 60.0

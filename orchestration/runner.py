@@ -135,7 +135,7 @@ def record_checks(result: Any, summary: RunSummary) -> None:
 
 def _error_text(error: Any) -> str:
     """The error and its causes: Dagster wraps what a step raised in an error that names only the step."""
-    parts = []
+    parts: list[str] = []
     while error is not None and len(parts) < 4:
         parts.append(error.message.strip())
         error = error.cause

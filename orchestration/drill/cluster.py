@@ -8,10 +8,10 @@ filesystem only (its S3 and GCS reader, httpfs, is an extension it downloads); l
 replaces its folder with a file, so every read, listing and write fails as with a lost mount, and
 bringing it back puts the folder back untouched. The S3 and GCS backends' own faults are tested on
 real servers elsewhere (tests/integration/test_replication_store_faults.py).
+
 The aggregation lease lives in a folder outside every region: it stands for the multi-region bucket
-production keeps it in. Losing a region is ``kill -9`` of its broker, MirrorMaker, edge, store server
-and Dagster, and its lake folder taken away; bringing it back restarts each on the same ports over the
-same disks.
+production keeps it in. Losing a region is ``kill -9`` of its broker, MirrorMaker, edge and Dagster,
+and its lake folder taken away; bringing it back restarts each on the same ports over the same disks.
 """
 
 from __future__ import annotations
@@ -208,16 +208,14 @@ class DrillCluster:
     # -- processes --------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Every region's broker and store side by side, then topics, buckets, MirrorMakers, edges, Dagsters."""
+        """Every region's broker side by side, then lakes and topics, MirrorMakers side by side, edges, Dagsters."""
         with ThreadPoolExecutor(3) as pool:
-            for job in [pool.submit(r.broker.start, 120) for r in self.regions.values()]:
-                job.result()
+            list(pool.map(lambda r: r.broker.start(120), self.regions.values()))
         for region in self.regions.values():
             region.store.start()
             ensure_topic(region.kafka, EVENTS_RAW, PARTITIONS)
         with ThreadPoolExecutor(3) as pool:
-            for job in [pool.submit(self._start_mirror, n) for n in self.names]:
-                job.result()
+            list(pool.map(self._start_mirror, self.names))
         for name in self.names:
             self._start_edge(name)
             self.start_deployment(name)

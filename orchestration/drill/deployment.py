@@ -208,7 +208,7 @@ class RegionDeployment:
             if not reachable(self.lake.storage(source), self.settings.dr.probe_timeout_seconds):
                 self.journal.write("unreachable", region=self.home, store_of=source)
                 continue
-            run = job.execute_in_process(
+            run: Any = job.execute_in_process(
                 instance=self.instance, asset_selection=[Pair(source, self.home).key], raise_on_error=False
             )
             files = 0
