@@ -24,6 +24,8 @@ help:
 # Debian packages, installed only when missing: Java 17 and Maven fetch and run the Kafka broker;
 # Chromium is the browser the UI tests drive (no browser is ever downloaded by a test tool);
 # cargo builds the streaming hot path (streaming/native; its crates come from crates.io), rustfmt lints it.
+# PostgreSQL's server keeps the Dagster instance (the tests start it; `make run` with
+# MERIDIAN_DAGSTER_STORAGE=postgres): found on PATH or in /usr/lib/postgresql/<version>/bin.
 system-deps:
 	@missing=""; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
@@ -31,6 +33,8 @@ system-deps:
 	command -v rustfmt >/dev/null || missing="$$missing rustfmt"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	{ command -v initdb && command -v postgres; } >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing from Debian:$$missing"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \

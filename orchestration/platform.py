@@ -5,6 +5,10 @@ the synthetic traffic generator (posting through the edge), the streaming servic
 ``dagster dev``. Every child runs in its own process group so that
 Ctrl-C, or any child dying, stops all of them; nothing is left running.
 
+With ``MERIDIAN_DAGSTER_STORAGE=postgres`` the Dagster instance keeps its runs and events in
+PostgreSQL, as production does: the server ``MERIDIAN_DAGSTER_POSTGRES_URL`` names, or else a
+local one started here (data in ``.local/postgres``, kept between runs) and stopped with the rest.
+
 With several ``MERIDIAN_REGIONS`` and no ``KAFKA_BOOTSTRAP_SERVERS``, every region gets a local
 broker of its own, an edge forwarding to it and a generator posting to that edge, and Dagster is
 told every region's broker (``MERIDIAN_KAFKA_REGION_BOOTSTRAP_SERVERS``) so it lands them all;
@@ -18,13 +22,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from orchestration.lib.dagster_instance import (
+    POSTGRES_URL_ENV,
+    DagsterStorage,
+    instance_postgres_url,
+    write_instance_yaml,
+)
 from orchestration.lib.local_platform import (
     PlatformView,
     RegionView,
@@ -35,13 +44,15 @@ from orchestration.lib.local_platform import (
     split_rate,
     summary,
 )
-from orchestration.settings import PlatformSettings, get_settings
+from orchestration.settings import DagsterInstanceSettings, PlatformSettings, get_settings
 
 log = logging.getLogger(__name__)
 LOCAL = Path(".local")
 # The local instance's config; like the dbt project, it sits in the repository beside the packages.
 DAGSTER_YAML = Path(__file__).resolve().parents[1] / "deploy" / "local" / "dagster" / "dagster.yaml"
 KAFKA_PORT = 9092  # the primary region's local broker; its controller on the next port
+# The local PostgreSQL of the Dagster instance: not 5432, where Debian's own cluster listens once installed.
+POSTGRES_PORT = 15432
 
 
 def _spawn(cmd: list[str], env: dict[str, str], logfile: Path) -> subprocess.Popen[bytes]:
@@ -104,12 +115,15 @@ def run_platform(
 ) -> int:
     import orjson
 
+    from orchestration.lib.local_postgres import LocalPostgres
     from streaming.edge.auth import mint_key
     from streaming.edge.settings import EdgeSettings
     from streaming.kafka.admin import ensure_topic
     from streaming.kafka.broker import LocalBroker
 
     settings = get_settings()
+    instance = DagsterInstanceSettings()
+    postgres: LocalPostgres | None = None
     follow = settings.follow
     primary = settings.lake.primary_region
     brokers: dict[str, LocalBroker] = {}
@@ -145,14 +159,27 @@ def run_platform(
             regional_kafka = kafka.model_copy(update={"bootstrap_servers": servers})
             ensure_topic(regional_kafka, kafka.events_topic, kafka.events_topic_partitions)
         dagster_home = Path(os.environ.get("DAGSTER_HOME") or LOCAL / "dagster")
-        dagster_home.mkdir(parents=True, exist_ok=True)
-        shutil.copy(DAGSTER_YAML, dagster_home / "dagster.yaml")
+        write_instance_yaml(dagster_home, DAGSTER_YAML.read_text(), instance.storage)
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "DAGSTER_HOME": str(dagster_home.absolute()),  # dagster refuses a relative one
             "TYPER_USE_RICH": "0",
         }
+        storage_line = ""  # SQLite: files in DAGSTER_HOME, which the summary shows
+        if instance.storage is DagsterStorage.POSTGRES:
+            if instance.postgres_url is None:
+                postgres = LocalPostgres(home=LOCAL / "postgres", port=POSTGRES_PORT)
+                postgres.start()
+                env[POSTGRES_URL_ENV] = instance_postgres_url(postgres.create_database("dagster"))
+                storage_line = (
+                    f"Dagster storage: PostgreSQL {env[POSTGRES_URL_ENV]} (data in {postgres.data_dir}, "
+                    f"log {postgres.log_file}); in another shell export {POSTGRES_URL_ENV} to reach it"
+                )
+            else:
+                storage_line = f"Dagster storage: PostgreSQL from {POSTGRES_URL_ENV}"
+            if stopping:
+                return 0
         if len(brokers) > 1:
             # Our brokers replace whatever the environment named: Dagster lands every region from them.
             others = {region: servers for region, servers in clusters.items() if region != primary}
@@ -168,6 +195,7 @@ def run_platform(
         # The rate is the platform's total, split evenly across the regions' edges.
         rate = split_rate(generator_rate, len(clusters)) if generator_rate > 0 else 0.0
         views = []
+        edge_urls = [f"http://127.0.0.1:{edge_port + slot}" for slot in range(len(clusters))]
         for slot, (region, servers) in enumerate(clusters.items()):
             edge_name, generator_name = regional("edge", region, primary), regional("generator", region, primary)
             edge_url = f"http://127.0.0.1:{edge_port + slot}"
@@ -197,7 +225,8 @@ def run_platform(
                                 "--count",
                                 "1000000000",
                                 "--to",
-                                edge_url,
+                                # its own region's edge first, then the others': it fails over to them
+                                ",".join(edge_urls[slot:] + edge_urls[:slot]),
                                 "--batch-size",
                                 str(max(1, int(rate // 4))),
                                 *generator_extra,
@@ -271,6 +300,8 @@ def run_platform(
             ),
             flush=True,
         )
+        if storage_line:
+            print(storage_line, flush=True)
         while not stopping:
             for name, proc in children:
                 if proc.poll() is not None:
@@ -281,11 +312,16 @@ def run_platform(
                     which = "" if region == primary else f" of region {region}"
                     print(f"the Kafka broker{which} died; see {broker.log_file}", flush=True)
                     return 1
+            if postgres is not None and not postgres.is_running():
+                print(f"Dagster's PostgreSQL died; see {postgres.log_file}", flush=True)
+                return 1
             time.sleep(0.5)
         return 0
     finally:
         for _name, proc in reversed(children):
             _stop(proc)
+        if postgres is not None:
+            postgres.stop()
         for broker in reversed(brokers.values()):
             broker.stop()
         print("stopped every process Meridian started", flush=True)

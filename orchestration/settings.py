@@ -15,11 +15,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orchestration.defs.dr.settings import DrSettings
 from orchestration.defs.warehouse.settings import WarehouseFollowSettings
+from orchestration.lib.dagster_instance import POSTGRES_URL_SCHEME, DagsterStorage
 from quality.alerts.settings import AlertSettings
 from quality.settings import QualitySettings
 from streaming.events.event_time import EventTimeSettings
@@ -168,6 +169,37 @@ class BronzeSettings(BaseSettings):
 
     max_records_per_range: int = Field(default=50_000, gt=0)
     run_max_retries: int = Field(default=3, ge=0, validation_alias=AliasChoices("MERIDIAN_RUN_MAX_RETRIES"))
+
+
+class DagsterInstanceSettings(BaseSettings):
+    """Where the Dagster instance keeps runs, event logs and schedule state (``meridian up`` writes its dagster.yaml).
+
+    ``postgres`` without a URL: ``meridian up`` starts a local PostgreSQL in ``.local/postgres``. With
+    ``MERIDIAN_DAGSTER_POSTGRES_URL`` the instance uses that server, as production does; Dagster itself
+    reads the variable when the instance loads, so the password never lands in a file.
+    """
+
+    # The URL may hold a password: a validation error must not echo it.
+    model_config = SettingsConfigDict(
+        env_prefix="MERIDIAN_DAGSTER_",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,
+    )
+
+    storage: DagsterStorage = DagsterStorage.SQLITE
+    postgres_url: SecretStr | None = None
+
+    @field_validator("postgres_url")
+    @classmethod
+    def _url_names_its_driver(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(POSTGRES_URL_SCHEME):
+            raise ValueError(
+                f"MERIDIAN_DAGSTER_POSTGRES_URL must start with {POSTGRES_URL_SCHEME} (the driver dagster-postgres "
+                "installs; SQLAlchemy reads a bare postgresql:// as psycopg 3, which is not installed)"
+            )
+        return url
 
 
 @dataclass(frozen=True)
