@@ -118,6 +118,7 @@ def settings(
 # The longest modules (measured with --durations), longest first: two workers then finish together.
 LONGEST_FIRST = [
     "tests/integration/test_dr_drill.py",
+    "tests/integration/test_dagster_postgres.py",
     "tests/dbt_project/test_gold.py",
     "tests/dbt_project/test_bigquery_target.py",
     "tests/orchestration/test_cli.py",

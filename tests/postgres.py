@@ -69,3 +69,16 @@ def poll(
         if time.monotonic() >= deadline:
             raise AssertionError(f"{what}: not within {timeout_s:.0f} s\n{detail()}")
         time.sleep(interval_s)
+
+
+def sql_rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    """``sql``'s rows, straight from PostgreSQL (not through Dagster)."""
+    import psycopg2
+
+    conn = psycopg2.connect(url, connect_timeout=5)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+    finally:
+        conn.close()

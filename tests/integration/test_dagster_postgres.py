@@ -1,5 +1,6 @@
-"""Dagster's instance on PostgreSQL, as in production: the platform's bronze and warehouse runs
-recorded there, and a daemon that carries on by itself after PostgreSQL is killed and restarted.
+"""Dagster's instance on PostgreSQL, as in production: a daemon that carries on by itself after
+PostgreSQL is killed and restarted. (The platform's bronze and warehouse runs on a PostgreSQL instance
+are tests/integration/test_edge_to_gold.py, whose instance is one.)
 
 The restart test runs a real ``dagster-daemon run`` beside a real code server (``dagster
 code-server start``, the layout ``dagster dev`` and the Helm chart both use: code servers apart
@@ -28,20 +29,13 @@ from pathlib import Path
 
 import dagster as dg
 import psutil
-import psycopg2
 import pytest
 from dagster._core.scheduler.instigation import InstigatorType, TickStatus
-from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
-from orchestration.defs.bronze.assets import BRONZE_EVENTS
-from orchestration.defs.warehouse.project import model_key
 from orchestration.lib.dagster_instance import POSTGRES_URL_ENV
 from orchestration.lib.local_postgres import LocalPostgres
-from orchestration.runner import run_pending
-from orchestration.settings import PlatformSettings
-from streaming.generator import TrafficSpec, generate
 from streaming.kafka.broker import free_port
-from tests.helpers import REPO_ROOT, produce_and_place, query_warehouse, read_layer, stop_group
+from tests.helpers import REPO_ROOT, stop_group
 from tests.integration.dagster_postgres_location import MAX_RUNTIME_S, PROBE_TAG
 from tests.postgres import fresh_database, poll, postgres_dagster_home, running_postgres
 
@@ -50,65 +44,6 @@ pytestmark = pytest.mark.integration
 LOCATION = Path(__file__).with_name("dagster_postgres_location.py")
 BINDIR = Path(sys.executable).parent
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-
-
-def _sql(url: str, sql: str) -> list[tuple[object, ...]]:
-    conn = psycopg2.connect(url, connect_timeout=5)
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(sql)
-            return list(cursor.fetchall())
-    finally:
-        conn.close()
-
-
-def test_bronze_and_warehouse_runs_are_recorded_in_postgres(
-    settings: PlatformSettings,
-    postgres_server: LocalPostgres,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    libpq_url, instance_url = fresh_database(postgres_server)
-    home = postgres_dagster_home(tmp_path / "dagster")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))  # run_pending records in the instance DAGSTER_HOME names
-    monkeypatch.setenv(POSTGRES_URL_ENV, instance_url)
-    records = list(generate(TrafficSpec(count=1200, seed=21, days=2, malformed=0.0)))
-    produce_and_place(settings.kafka.bootstrap_servers, settings.kafka.events_topic, records)
-
-    summary = run_pending(settings)
-
-    assert summary.success, summary.render()
-    assert summary.runs >= 1 and summary.built_days is not None
-    with dg.DagsterInstance.get() as instance:
-        assert isinstance(instance.run_storage, PostgresRunStorage)
-        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
-        bronze = instance.get_latest_materialization_event(BRONZE_EVENTS)
-        gold = instance.get_latest_materialization_event(model_key("fct_events"))
-        silver = instance.get_latest_materialization_event(model_key("stg_events"))
-        assert bronze is not None and gold is not None and silver is not None
-        assert instance.get_run_by_id(bronze.run_id).job_name == "bronze_job"  # type: ignore[union-attr]
-        assert instance.get_run_by_id(gold.run_id).job_name == "warehouse_job"  # type: ignore[union-attr]
-        runs = instance.get_runs()
-        assert {r.job_name for r in runs} >= {"bronze_job", "reference_job", "warehouse_job"}
-        assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs), [(r.job_name, r.status) for r in runs]
-        landed = sum(
-            int(e.asset_materialization.metadata["dagster/row_count"].value)  # type: ignore[union-attr]
-            for e in instance.fetch_materializations(BRONZE_EVENTS, limit=100).records
-            if e.asset_materialization is not None
-        )
-    # the same facts straight from PostgreSQL's tables, and no SQLite database beside them
-    assert _sql(libpq_url, "select count(*) from runs") == [(len(runs),)]
-    materialized = _sql(
-        libpq_url,
-        "select count(distinct asset_key) from event_logs where dagster_event_type = 'ASSET_MATERIALIZATION'",
-    )
-    assert materialized[0][0] >= 3  # type: ignore[operator]
-    assert not [p for p in home.rglob("*.db")], "a SQLite database was written beside PostgreSQL"
-    events = read_layer(settings.lake.root, "us", "events", settings.kafka.events_topic)
-    assert landed == events.num_rows == summary.landed
-    distinct = len(set(events["event_id"].to_pylist()))
-    assert query_warehouse(settings, "select count(*) from silver.stg_events") == [(distinct,)]
-    assert query_warehouse(settings, "select count(*) from gold.fct_events") == [(distinct,)]
 
 
 class _Platform:

@@ -1,7 +1,9 @@
 """An event posted to the edge reaches bronze, silver and gold with where and when the edge took it;
 events no daily partition would read are refused by the edge and quarantined by bronze, with reasons.
 
-Real edge (in process, real HTTP), real broker, the real bronze job and dbt build on DuckDB.
+Real edge (in process, real HTTP), real broker, the real bronze job and dbt build on DuckDB, and the
+runs recorded in a Dagster instance on PostgreSQL (Debian's server, started for the session), as in
+production: every run, materialization and check is read back from PostgreSQL's own tables.
 """
 
 from __future__ import annotations
@@ -11,18 +13,27 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import httpx
 import orjson
 import pytest
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
+from orchestration.defs.bronze.assets import BRONZE_EVENTS
+from orchestration.defs.warehouse.project import model_key
+from orchestration.lib.dagster_instance import POSTGRES_URL_ENV
+from orchestration.lib.local_postgres import LocalPostgres
 from orchestration.runner import run_pending
 from orchestration.settings import PlatformSettings
 from streaming.edge.client import EdgeClient, PostReport
 from streaming.events.event_time import BEFORE_PARTITIONS, TOO_FAR_IN_FUTURE
 from tests.helpers import produce_and_place, query_warehouse, read_layer
+from tests.postgres import fresh_database, postgres_dagster_home, sql_rows
 from tests.streaming.edge.edge_helpers import KEY, InProcessEdge, edge_settings, metric, wait_for
 
 pytestmark = pytest.mark.integration
+
+GOLD_EVENTS = model_key("fct_events")
 
 
 def _event(occurred_at: str, **extra: Any) -> dict[str, Any]:
@@ -38,8 +49,15 @@ def _event(occurred_at: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_edge_provenance_reaches_gold_and_unplaceable_times_are_refused_then_quarantined(
-    settings: PlatformSettings, tmp_path: Path
+    settings: PlatformSettings,
+    tmp_path: Path,
+    postgres_server: LocalPostgres,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    libpq_url, instance_url = fresh_database(postgres_server)
+    home = postgres_dagster_home(tmp_path / "dagster")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # run_pending records in the instance DAGSTER_HOME names
+    monkeypatch.setenv(POSTGRES_URL_ENV, instance_url)
     yesterday = (datetime.now(UTC) - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
     posted = [
         _event(yesterday.isoformat().replace("+00:00", "Z")) for _ in range(60)
@@ -71,6 +89,7 @@ def test_edge_provenance_reaches_gold_and_unplaceable_times_are_refused_then_qua
 
     summary = run_pending(settings)
     assert summary.success, summary.render()
+    assert_recorded_in_postgres(libpq_url, home)
     assert summary.quarantined == {TOO_FAR_IN_FUTURE: 1, BEFORE_PARTITIONS: 1}
     quarantine = read_layer(settings.lake.root, "us", "quarantine", settings.kafka.events_topic).to_pylist()
     assert sorted(q["reason"] for q in quarantine) == sorted([TOO_FAR_IN_FUTURE, BEFORE_PARTITIONS])
@@ -92,6 +111,27 @@ def test_edge_provenance_reaches_gold_and_unplaceable_times_are_refused_then_qua
             received = received_at if received_at.tzinfo else received_at.replace(tzinfo=UTC)
             assert received == datetime.fromisoformat(bronze[event["event_id"]]["received_at"]), table
         assert rows[direct["event_id"]] == (None, None, None), table
+
+
+def assert_recorded_in_postgres(libpq_url: str, home: Path) -> None:
+    """Bronze, silver and gold runs are in the PostgreSQL instance, through Dagster and in its tables."""
+    with dg.DagsterInstance.get() as instance:
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        latest = {key: instance.get_latest_materialization_event(key) for key in (BRONZE_EVENTS, GOLD_EVENTS)}
+        assert all(latest.values()), latest
+        jobs = {key: instance.get_run_by_id(event.run_id).job_name for key, event in latest.items()}  # type: ignore[union-attr]
+        assert jobs == {BRONZE_EVENTS: "bronze_job", GOLD_EVENTS: "warehouse_job"}
+        runs = instance.get_runs()
+        assert {r.job_name for r in runs} >= {"bronze_job", "reference_job", "warehouse_job"}
+        assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs), [(r.job_name, r.status) for r in runs]
+    assert sql_rows(libpq_url, "select count(*) from runs") == [(len(runs),)]
+    materialized = sql_rows(
+        libpq_url,
+        "select count(distinct asset_key) from event_logs where dagster_event_type = 'ASSET_MATERIALIZATION'",
+    )
+    assert materialized[0][0] >= 3  # type: ignore[operator]
+    assert not list(home.rglob("*.db")), "a SQLite database was written beside PostgreSQL"
 
 
 class _Record:

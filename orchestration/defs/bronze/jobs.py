@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 import dagster as dg
 
 from orchestration.defs.bronze.regions import RegionBronze
+from orchestration.defs.shared.instance import max_runtime
 
 AssetJob: TypeAlias = dg.JobDefinition | Any
 """What ``dg.define_asset_job`` returns: a job the Definitions resolve into a ``dg.JobDefinition``.
@@ -30,5 +31,6 @@ def build_bronze_job(bronze: RegionBronze, max_retries: int, also: Sequence[dg.A
             "dagster/retry_strategy": "ALL_STEPS",
             "meridian/lane": bronze.lane,
             "meridian/region": bronze.region,
+            **max_runtime("bronze"),
         },
     )

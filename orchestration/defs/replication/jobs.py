@@ -11,7 +11,7 @@ import dagster as dg
 
 from orchestration.defs.bronze.jobs import AssetJob
 from orchestration.defs.replication.pairs import CHECK_LAG, REPLICATION_LANE, Pair
-from orchestration.defs.shared.instance import latest_storage_id
+from orchestration.defs.shared.instance import latest_storage_id, max_runtime
 
 
 def build_replication_job(pairs: list[Pair], max_retries: int) -> AssetJob:
@@ -23,6 +23,7 @@ def build_replication_job(pairs: list[Pair], max_retries: int) -> AssetJob:
             "meridian/lane": REPLICATION_LANE,
             "dagster/max_retries": str(max_retries),
             "dagster/retry_strategy": "ALL_STEPS",
+            **max_runtime("replication"),
         },
     )
 

@@ -26,3 +26,13 @@ def latest_storage_id(instance: dg.DagsterInstance, keys: Iterable[dg.AssetKey])
             ids.append(record.storage_id)
             break
     return max(ids, default=None)
+
+
+# How long a run may stay STARTED before run monitoring fails it (tag ``dagster/max_runtime``). A run whose
+# process died while the instance's database was down can otherwise stay STARTED for good, and hold its
+# one-at-a-time lane with it; run retries then start it again. Each bound is far above the longest run seen.
+MAX_RUNTIME_SECONDS = {"bronze": 900, "replication": 1800, "warehouse": 3600}
+
+
+def max_runtime(kind: str) -> dict[str, str]:
+    return {"dagster/max_runtime": str(MAX_RUNTIME_SECONDS[kind])}

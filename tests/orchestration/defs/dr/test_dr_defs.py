@@ -109,3 +109,11 @@ def test_the_warehouse_sensor_follows_the_mirrors_and_replicas_into_home(tmp_pat
         result = sensor(dg.build_sensor_context(instance=instance))
         assert isinstance(result, dg.SensorResult) and "fenced: us holds" in str(result.skip_reason)
     assert Pair("us", "eu").key.to_user_string() == "replication/us_to_eu"
+
+
+def test_every_job_the_daemon_launches_has_a_deadline(tmp_path: Path) -> None:
+    """A run left STARTED by a process that died while PostgreSQL was down is failed by run monitoring, and
+    retried, instead of holding its lane for good."""
+    defs = build_definitions(dr_settings(tmp_path))
+    for name in ("bronze_job", "bronze_us_via_eu_job", "replication_job", "warehouse_job", "warehouse_bootstrap_job"):
+        assert int(defs.resolve_job_def(name).tags["dagster/max_runtime"]) >= 900, name
