@@ -50,6 +50,7 @@ class DrillOptions:
     converge_timeout_s: float = 300.0
     fresh_instance: bool = True
     postgres: bool = True
+    cycle_s: float = 2.0  # each deployment's loop: land, replicate, build (the sensors' ticks)
     steady_gold: bool = True  # wait for the aggregation region's first gold before the kill (else: its first landings)
     goals: Goals | None = None
 
@@ -105,6 +106,7 @@ def run_drill(options: DrillOptions, say: Callable[[str], None] = print) -> Dril
         home / "regions",
         regions,
         failover_after_s=options.failover_after_s,
+        cycle_s=options.cycle_s,
         postgres_url=(lambda db: postgres.create_database(db)) if postgres else None,
     )
     if cluster.regions[lost].store is None:
