@@ -245,22 +245,32 @@ class LocalBroker:
 
     def kill(self) -> None:
         """SIGKILL the JVM, as a crash would; data on disk stays for a restart."""
-        if self._proc is not None and self._proc.poll() is None:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-            self._proc.wait(timeout=30)
+        kill_group(self._proc)
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        os.killpg(self._proc.pid, signal.SIGTERM)
-        try:
-            self._proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_group(self._proc, timeout_s)
 
     def restart(self, timeout_s: float = 90.0) -> None:
         self.kill()
         self.start(timeout_s)
+
+
+def kill_group(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL a JVM started in its own process group (and all it started), as a crash would."""
+    if proc is not None and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def stop_group(proc: subprocess.Popen[bytes] | None, timeout_s: float = 30.0) -> None:
+    """SIGTERM the group, then SIGKILL it if it is still there after ``timeout_s``."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
 
 
 def _check_scram_users(users: Mapping[str, str]) -> None:

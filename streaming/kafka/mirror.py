@@ -16,8 +16,6 @@ replicated from the source's lake by ``event_id``.
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -26,7 +24,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
-from streaming.kafka.broker import _LOG4J2, BrokerError, default_libs
+from streaming.kafka.broker import _LOG4J2, BrokerError, default_libs, kill_group, stop_group
 from streaming.kafka.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -183,18 +181,10 @@ class LocalMirrorMaker:
 
     def kill(self) -> None:
         """SIGKILL the JVM, as a crash or a lost region would."""
-        if self._proc is not None and self._proc.poll() is None:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-            self._proc.wait(timeout=30)
+        kill_group(self._proc)
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        os.killpg(self._proc.pid, signal.SIGTERM)
-        try:
-            self._proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_group(self._proc, timeout_s)
 
 
 @dataclass(frozen=True)
