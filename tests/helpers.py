@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +13,8 @@ from orchestration.lib.child_env import settings_env as settings_env
 from orchestration.settings import PlatformSettings
 from streaming.generator import GeneratedRecord
 from streaming.kafka import clients
+from streaming.kafka.broker import kill_group as kill_group  # a child in its own process group
+from streaming.kafka.broker import stop_group as stop_group
 from streaming.kafka.settings import KafkaSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -76,20 +75,3 @@ def metric_sum(exposition: str, name: str) -> float:
         if line.startswith((name + " ", name + "{")):
             total += float(line.rsplit(" ", 1)[1])
     return total
-
-
-def kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL a child started with ``start_new_session=True`` and all its own children, as a crash would."""
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-
-
-def stop_group(proc: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
-    """SIGTERM such a child's group and wait; SIGKILL what is still there after ``timeout_s``."""
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        kill_group(proc)

@@ -22,10 +22,11 @@ import re
 import uuid
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import orjson
 
+from orchestration.lib.json_fields import typed, utc_time
 from orchestration.lib.lake import LakeStorage
 
 log = logging.getLogger(__name__)
@@ -312,20 +313,7 @@ def _decode(cls: type[R], data: bytes, refusal: str) -> R:
             raise TypeError("not a JSON object")
         if doc.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"format_version {doc.get('format_version')!r}, this code reads {FORMAT_VERSION}")
-        parse = {"str": lambda v: _typed(v, str), "int": lambda v: _typed(v, int), "datetime": _parse_time}
+        parse = {"str": lambda v: typed(v, str), "int": lambda v: typed(v, int), "datetime": utc_time}
         return cls(**{f.name: parse[str(f.type)](doc[f.name]) for f in fields(cls)})
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise LeaseError(f"{refusal} v{FORMAT_VERSION}: {exc!r}") from exc
-
-
-def _typed(value: Any, kind: type) -> Any:
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise TypeError(f"expected {kind.__name__}, got {value!r}")
-    return value
-
-
-def _parse_time(value: Any) -> datetime:
-    parsed = datetime.fromisoformat(_typed(value, str))
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp {value!r} has no time zone")
-    return parsed.astimezone(UTC)

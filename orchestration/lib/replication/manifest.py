@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 
 from orchestration.lib.bronze.ranges import OffsetRange, range_path
+from orchestration.lib.json_fields import typed, utc_time
 
 FORMAT_VERSION = 1
 
@@ -81,41 +81,28 @@ def decode_manifest(data: bytes, path: str) -> Manifest:
             raise ValueError(f"format_version {version!r}, this code reads {FORMAT_VERSION}")
         files = tuple(
             ManifestFile(
-                _typed(f["source_path"], str),
-                _typed(f["replica_path"], str),
-                _typed(f["size"], int),
-                _typed(f["md5"], str),
-                _typed(f["rows"], int),
+                typed(f["source_path"], str),
+                typed(f["replica_path"], str),
+                typed(f["size"], int),
+                typed(f["md5"], str),
+                typed(f["rows"], int),
             )
             for f in doc["files"]
         )
         if not files:
             raise ValueError("no files")
         return Manifest(
-            source_region=_typed(doc["source_region"], str),
-            target_region=_typed(doc["target_region"], str),
-            rows_prefix=_typed(doc["rows_prefix"], str),
-            topic=_typed(doc["topic"], str),
-            range=OffsetRange(_typed(doc["partition"], int), _typed(doc["start"], int), _typed(doc["end"], int)),
+            source_region=typed(doc["source_region"], str),
+            target_region=typed(doc["target_region"], str),
+            rows_prefix=typed(doc["rows_prefix"], str),
+            topic=typed(doc["topic"], str),
+            range=OffsetRange(typed(doc["partition"], int), typed(doc["start"], int), typed(doc["end"], int)),
             files=files,
-            source_landed_at=_parse_time(doc["source_landed_at"]),
-            replicated_at=_parse_time(doc["replicated_at"]),
+            source_landed_at=utc_time(doc["source_landed_at"]),
+            replicated_at=utc_time(doc["replicated_at"]),
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ManifestError(f"manifest {path} is not a replication manifest v{FORMAT_VERSION}: {exc!r}") from exc
-
-
-def _typed(value: Any, kind: type) -> Any:
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise TypeError(f"expected {kind.__name__}, got {value!r}")
-    return value
-
-
-def _parse_time(value: Any) -> datetime:
-    parsed = datetime.fromisoformat(_typed(value, str))
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp {value!r} has no time zone")
-    return parsed.astimezone(UTC)
 
 
 def _utc(value: datetime, name: str) -> datetime:

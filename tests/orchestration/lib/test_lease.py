@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from orchestration.lib.lake import GcsLakeStorage, LakeStorage, LocalLakeStorage, ObjectInfo, S3LakeStorage
+from orchestration.lib.lake import LakeStorage, LocalLakeStorage, ObjectInfo
 from orchestration.lib.lease import (
     DEFAULT_PREFIX,
     FencedError,
@@ -25,33 +25,12 @@ from orchestration.lib.lease import (
     latest_publication,
     publish,
 )
-from tests.stores import FakeGcs, SeaweedS3
+from tests.stores import StoreFactory
 
 pytestmark = pytest.mark.integration
 
-StoreFactory = Callable[[], LakeStorage]
 GOLD = "gold/global/fct_events"
 CONTENDERS = 8
-
-
-@pytest.fixture(params=["local", "s3", "gcs"])
-def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
-    """Makes handles on one empty store (the pattern of tests/orchestration/lib/lake/test_store_contract.py)."""
-    if request.param == "local":
-        return lambda: LocalLakeStorage(tmp_path, "eu")
-    if request.param == "s3":
-        server: SeaweedS3 = request.getfixturevalue("s3_store_server")
-        request.getfixturevalue("s3_credentials")
-        bucket = request.getfixturevalue("s3_bucket")
-        return lambda: S3LakeStorage(bucket, "eu", endpoint_url=server.endpoint)
-    gcs: FakeGcs = request.getfixturevalue("fake_gcs_server")
-    bucket = request.getfixturevalue("gcs_bucket")
-    return lambda: GcsLakeStorage(bucket, "eu", "test-project", gcs.endpoint)
-
-
-@pytest.fixture()
-def store(new_store: StoreFactory) -> LakeStorage:
-    return new_store()
 
 
 @pytest.fixture()

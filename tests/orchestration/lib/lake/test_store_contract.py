@@ -11,7 +11,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,35 +29,13 @@ from orchestration.lib.lake import (
 )
 from orchestration.lib.lake.gcs import md5_hex
 from orchestration.lib.lake.s3 import etag_md5
-from tests.stores import FakeGcs, SeaweedS3
+from tests.stores import FakeGcs, SeaweedS3, StoreFactory
 
 pytestmark = pytest.mark.integration
-
-StoreFactory = Callable[[], LakeStorage]
 
 
 def md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
-
-
-@pytest.fixture(params=["local", "s3", "gcs"])
-def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
-    """Makes handles on one empty store; each handle has its own client, as separate runs would."""
-    if request.param == "local":
-        return lambda: LocalLakeStorage(tmp_path, "eu")
-    if request.param == "s3":
-        server: SeaweedS3 = request.getfixturevalue("s3_store_server")
-        request.getfixturevalue("s3_credentials")
-        bucket = request.getfixturevalue("s3_bucket")
-        return lambda: S3LakeStorage(bucket, "eu", endpoint_url=server.endpoint)
-    gcs: FakeGcs = request.getfixturevalue("fake_gcs_server")
-    bucket = request.getfixturevalue("gcs_bucket")
-    return lambda: GcsLakeStorage(bucket, "eu", "test-project", gcs.endpoint)
-
-
-@pytest.fixture()
-def store(new_store: StoreFactory) -> LakeStorage:
-    return new_store()
 
 
 def test_write_read_exists_list_delete(store: LakeStorage) -> None:
