@@ -118,20 +118,23 @@ def settings(
 # The longest modules (measured with --durations), longest first: two workers then finish together.
 LONGEST_FIRST = [
     "tests/integration/test_dr_drill.py",
-    "tests/integration/test_dagster_postgres.py",
+    "tests/orchestration/test_platform.py",
     "tests/dbt_project/test_gold.py",
     "tests/dbt_project/test_bigquery_target.py",
     "tests/orchestration/test_cli.py",
-    "tests/orchestration/defs/quality/test_blocking.py",
-    "tests/orchestration/defs/streaming/test_reconcile.py",
-    "tests/streaming/realtime/test_service.py",
     "tests/integration/test_dagster_ui.py",
-    "tests/integration/test_regions.py",
-    "tests/orchestration/test_platform.py",
-    "tests/dbt_project/test_late_data.py",
+    "tests/integration/test_dagster_postgres.py",
+    "tests/streaming/realtime/test_service.py",
     "tests/integration/test_bronze_faults.py",
-    "tests/integration/test_replication_store_faults.py",
+    "tests/integration/test_regions.py",
+    "tests/integration/test_edge_to_gold.py",
+    "tests/dbt_project/test_late_data.py",
+    "tests/test_packaging.py",
+    "tests/orchestration/defs/streaming/test_reconcile.py",
     "tests/streaming/edge/test_faults.py",
+    "tests/orchestration/defs/quality/test_blocking.py",
+    "tests/streaming/kafka/test_mirror.py",
+    "tests/integration/test_replication_store_faults.py",
 ]
 
 
@@ -139,6 +142,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Longest modules first, then other integration tests, then the quick ones.
 
     With ``--dist loadscope`` a module stays on one worker, so module fixtures (the UI webserver) run once.
+    ``--no-loadscope-reorder`` (pyproject) keeps this order: xdist's default sends the modules with the
+    most tests first, which left the one-test drill and the PostgreSQL crash test to run last, alone.
     """
 
     def rank(item: pytest.Item) -> tuple[int, bool]:
