@@ -115,26 +115,30 @@ def settings(
     return platform_settings(kafka_broker.bootstrap_servers, topic, tmp_path, bronze={"max_records_per_range": 20_000})
 
 
-# The longest modules (measured with --durations), longest first: two workers then finish together.
+# The longest modules (measured with --durations) first: the ones that mostly burn CPU (whole
+# platforms, dbt builds) between the ones that mostly wait (a broker or PostgreSQL down, a daemon's
+# ticks), so the two workers keep both cores busy and finish together.
 LONGEST_FIRST = [
     "tests/integration/test_dr_drill.py",
+    "tests/integration/test_dagster_postgres.py",
+    "tests/streaming/edge/test_faults.py",
     "tests/orchestration/test_platform.py",
     "tests/dbt_project/test_gold.py",
-    "tests/dbt_project/test_bigquery_target.py",
-    "tests/orchestration/test_cli.py",
-    "tests/integration/test_dagster_ui.py",
-    "tests/integration/test_dagster_postgres.py",
-    "tests/streaming/realtime/test_service.py",
     "tests/integration/test_bronze_faults.py",
+    "tests/dbt_project/test_bigquery_target.py",
+    "tests/streaming/kafka/test_mirror.py",
+    "tests/orchestration/test_cli.py",
+    "tests/streaming/realtime/test_service.py",
+    "tests/integration/test_dagster_ui.py",
+    "tests/integration/test_replication_store_faults.py",
     "tests/integration/test_regions.py",
+    "tests/streaming/kafka/test_broker_security.py",
     "tests/integration/test_edge_to_gold.py",
+    "tests/integration/test_kafka_security.py",
     "tests/dbt_project/test_late_data.py",
     "tests/test_packaging.py",
     "tests/orchestration/defs/streaming/test_reconcile.py",
-    "tests/streaming/edge/test_faults.py",
     "tests/orchestration/defs/quality/test_blocking.py",
-    "tests/streaming/kafka/test_mirror.py",
-    "tests/integration/test_replication_store_faults.py",
 ]
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
-from streaming.kafka.broker import _LOG4J2, BrokerError, default_libs, kill_group, stop_group
+from streaming.kafka.broker import _LOG4J2, LOCAL_JVM_OPTIONS, BrokerError, default_libs, kill_group, stop_group
 from streaming.kafka.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -114,8 +114,7 @@ class LocalMirrorMaker:
             "java",
             f"-Xmx{self.heap}",
             "-Xms64m",
-            "-XX:+UseSerialGC",
-            "-Djava.awt.headless=true",
+            *LOCAL_JVM_OPTIONS,
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
             "-cp",
             f"{self.libs}/*",

@@ -95,7 +95,7 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
             "--edge-port",
             str(edge_port),
             "--generator-rate",
-            "200",
+            "20",  # enough to see it everywhere; the CPU goes to the builds the test waits for
         ],  # fmt: skip
         env=env,
         stdout=subprocess.PIPE,
