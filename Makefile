@@ -94,7 +94,7 @@ typecheck: $(VENV)/.synced
 pytest: setup
 	$(VENV)/bin/pytest
 
-# Lint and type-check side by side (each is single-threaded), then the tests.
+# Lint and type-check side by side (each is single-threaded), without the tests.
 checks: setup
 	@$(MAKE) --no-print-directory -j2 lint typecheck
 
