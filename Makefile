@@ -14,7 +14,7 @@ export CARGO_TARGET_DIR := $(CURDIR)/.local/cargo-target
 NATIVE := streaming/native
 NATIVE_SOURCES := $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(NATIVE)/pyproject.toml $(wildcard $(NATIVE)/src/*.rs $(NATIVE)/*.pyi)
 
-.PHONY: help run test checks lint typecheck pytest bench system-deps setup kafka clean dbt-manifest dbt-lint bqemulator
+.PHONY: help run test checks lint typecheck pytest bench system-deps setup kafka clean dbt-manifest dbt-lint bqemulator deploy-tools
 
 help:
 	@echo "make run    - start Kafka, the generator and Dagster (UI on http://127.0.0.1:3000)"
@@ -24,6 +24,8 @@ help:
 # Debian packages, installed only when missing: Java 17 and Maven fetch and run the Kafka broker;
 # Chromium is the browser the UI tests drive (no browser is ever downloaded by a test tool);
 # cargo builds the streaming hot path (streaming/native; its crates come from crates.io), rustfmt lints it.
+# Prometheus (server and promtool) runs the alert rules for real; buildah and debootstrap build the image without a
+# Docker daemon; Go builds the deployment checkers (deploy-tools) and Node runs the CRD schemas.
 # PostgreSQL's server keeps the Dagster instance (the tests start it; `make run` with
 # MERIDIAN_DAGSTER_STORAGE=postgres): found on PATH or in /usr/lib/postgresql/<version>/bin.
 system-deps:
@@ -35,6 +37,11 @@ system-deps:
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	{ command -v initdb && command -v postgres; } >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 	  || missing="$$missing postgresql"; \
+	command -v go >/dev/null || missing="$$missing golang-go"; \
+	command -v node >/dev/null || missing="$$missing nodejs npm"; \
+	{ command -v prometheus && command -v promtool; } >/dev/null || missing="$$missing prometheus"; \
+	command -v buildah >/dev/null || missing="$$missing buildah"; \
+	command -v debootstrap >/dev/null || missing="$$missing debootstrap"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing from Debian:$$missing"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
@@ -52,7 +59,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml $(NATIVE_SOURCES)
 # The project's virtualenv (with the Rust build), the Kafka jars and the emulator's virtualenv are
 # independent downloads and builds: made side by side, then dbt parses with the project's dbt.
 setup: system-deps
-	@$(MAKE) --no-print-directory -j3 $(VENV)/.synced $(KAFKA_LIBS)/.stamp bqemulator
+	@$(MAKE) --no-print-directory -j3 $(VENV)/.synced $(KAFKA_LIBS)/.stamp bqemulator deploy-tools
 	@$(MAKE) --no-print-directory dbt-manifest
 
 # The BigQuery emulator the BigQuery-target tests use, in its own virtualenv (it pins its own sqlglot).
@@ -61,6 +68,31 @@ $(BQEMU_VENV)/.synced: $(UV) deploy/local/bqemulator/uv.lock deploy/local/bqemul
 	@touch $@
 
 bqemulator: $(BQEMU_VENV)/.synced
+
+# The tools that check deploy/ offline, each built or fetched once into .local/ (like the Kafka jars):
+# helm and kubeconform from the Go module proxy (helm's build takes ~3 minutes and 1 GB), checkov and
+# kubernetes-validate's Kubernetes schemas in their own virtualenv (checkov pins half of PyPI), and the
+# CRD schemas (Argo Rollouts, Argo CD, KEDA, Prometheus Operator) from npm at pinned versions.
+TOOLS := .local/bin
+HELM_VERSION := v3.22.0
+KUBECONFORM_VERSION := v0.8.0
+CHECKOV := .local/checkov
+CRD_VALIDATOR := .local/crd-validator
+$(TOOLS)/helm:
+	GOBIN=$(CURDIR)/$(TOOLS) GOFLAGS=-mod=mod go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+$(TOOLS)/kubeconform:
+	GOBIN=$(CURDIR)/$(TOOLS) go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
+$(CHECKOV)/.synced: $(UV) deploy/tools/checkov-requirements.txt
+	$(UV) venv --allow-existing --python $(PYTHON) $(CHECKOV)
+	VIRTUAL_ENV=$(CURDIR)/$(CHECKOV) $(UV) pip install -q -r deploy/tools/checkov-requirements.txt
+	@touch $@
+$(CRD_VALIDATOR)/.synced: deploy/tools/crd-validator/package.json deploy/tools/crd-validator/package-lock.json
+	rm -rf $(CRD_VALIDATOR) && mkdir -p $(CRD_VALIDATOR)
+	cp deploy/tools/crd-validator/package.json deploy/tools/crd-validator/package-lock.json $(CRD_VALIDATOR)/
+	cd $(CRD_VALIDATOR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deploy-tools: $(TOOLS)/helm $(TOOLS)/kubeconform $(CHECKOV)/.synced $(CRD_VALIDATOR)/.synced
 
 # dbt's manifest is prepared at build time, never when Dagster imports the definitions.
 DBT_SOURCES := $(shell find dbt_project streaming/events/reference -name '*.sql' -o -name '*.yml' -o -name '*.csv' 2>/dev/null | grep -v /target/)

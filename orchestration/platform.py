@@ -1,9 +1,10 @@
 """``meridian up``: the whole local platform as child processes, stopped together.
 
 Kafka (unless ``KAFKA_BOOTSTRAP_SERVERS`` names a cluster), its topics, the edge collector,
-the synthetic traffic generator (posting through the edge), the streaming service and
-``dagster dev``. Every child runs in its own process group so that
-Ctrl-C, or any child dying, stops all of them; nothing is left running.
+the synthetic traffic generator (posting through the edge), the streaming service, ``dagster dev``,
+the lake's Prometheus exporter and a Prometheus server scraping them with the chart's alert rules.
+Every child runs in its own process group so that Ctrl-C, or any child dying, stops all of them;
+nothing is left running.
 
 With ``MERIDIAN_DAGSTER_STORAGE=postgres`` the Dagster instance keeps its runs and events in
 PostgreSQL, as production does: the server ``MERIDIAN_DAGSTER_POSTGRES_URL`` names, or else a
@@ -19,7 +20,6 @@ The streaming service reads the primary region's Kafka only.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -28,6 +28,7 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.lib import processes
 from orchestration.lib.dagster_instance import (
     POSTGRES_URL_ENV,
     DagsterStorage,
@@ -38,13 +39,24 @@ from orchestration.lib.local_platform import (
     PlatformView,
     RegionView,
     broker_ports,
+    external_clusters,
     region_slots,
     regional,
     regional_path,
     split_rate,
+    store_location,
     summary,
+    warehouse_location,
 )
-from orchestration.settings import DagsterInstanceSettings, PlatformSettings, get_settings
+from orchestration.lib.local_prometheus import (
+    RULES,
+    LocalPrometheus,
+    PrometheusError,
+    find_binary,
+    local_targets,
+    prometheus_config,
+)
+from orchestration.settings import DagsterInstanceSettings, get_settings
 
 log = logging.getLogger(__name__)
 LOCAL = Path(".local")
@@ -53,57 +65,23 @@ DAGSTER_YAML = Path(__file__).resolve().parents[1] / "deploy" / "local" / "dagst
 KAFKA_PORT = 9092  # the primary region's local broker; its controller on the next port
 # The local PostgreSQL of the Dagster instance: not 5432, where Debian's own cluster listens once installed.
 POSTGRES_PORT = 15432
+PROMETHEUS_PORT = 9090
+EXPORTER_PORT = 9108
 
 
-def _spawn(cmd: list[str], env: dict[str, str], logfile: Path) -> subprocess.Popen[bytes]:
-    logfile.parent.mkdir(parents=True, exist_ok=True)
-    with logfile.open("ab") as out:
-        return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> None:
-    """Interrupt a child as Ctrl-C would, then make sure its whole process tree is gone.
-
-    ``dagster dev`` starts code servers in sessions of their own that would otherwise linger
-    until their heartbeat times out, so every descendant is collected first and reaped here.
-    """
-    import psutil
-
+def _start_prometheus(
+    views: list[RegionView], primary: str, stream: str, exporter: str, port: int
+) -> LocalPrometheus | None:
+    """Prometheus with the chart's rules, scraping every local edge, the stream and the exporter; None (and
+    said on the console) where Debian's prometheus is not installed: the platform runs without it."""
+    edges = {view.region: view.edge_url for view in views if view.edge_url}
     try:
-        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return
-    for member in family:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            member.send_signal(signal.SIGINT if member.pid == proc.pid else signal.SIGTERM)
-    _, alive = psutil.wait_procs(family, timeout=timeout_s)
-    for member in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            member.kill()
-    psutil.wait_procs(alive, timeout=10)
-    proc.poll()
-
-
-def _warehouse_location(settings: PlatformSettings) -> str:
-    if settings.warehouse.uses_bigquery:
-        return f"BigQuery {settings.bigquery.project} (dbt target {settings.warehouse.dbt_target})"
-    return str(settings.warehouse.duckdb_path.absolute())
-
-
-def _store_location(settings: PlatformSettings, region: str) -> str:
-    """A region's lake store as the summary shows it: the absolute folder of a local lake, else its URI."""
-    uri = settings.lake.store_uri(region)
-    return str((settings.lake.root / region).absolute()) if uri == "local" else uri
-
-
-def _external_clusters(settings: PlatformSettings, bootstrap: str) -> dict[str, str]:
-    """Region -> bootstrap servers of the clusters configured for this deployment, primary first."""
-    primary = settings.lake.primary_region
-    ingest = settings.ingest_regions()
-    return {
-        region: bootstrap if region == primary else settings.kafka.region_bootstrap_servers[region]
-        for region in region_slots(ingest, primary)
-    }
+        find_binary()
+    except PrometheusError as exc:
+        print(f"Prometheus: {exc}; running without it", flush=True)
+        return None
+    config = prometheus_config(local_targets(edges, primary, stream, exporter), [RULES])
+    return LocalPrometheus(LOCAL / "prometheus", port, config).start()
 
 
 def run_platform(
@@ -112,6 +90,8 @@ def run_platform(
     stream_port: int | None = None,
     edge_port: int | None = None,
     kafka_port: int = KAFKA_PORT,
+    prometheus_port: int = PROMETHEUS_PORT,
+    exporter_port: int = EXPORTER_PORT,
 ) -> int:
     import orjson
 
@@ -124,6 +104,7 @@ def run_platform(
     settings = get_settings()
     instance = DagsterInstanceSettings()
     postgres: LocalPostgres | None = None
+    prometheus: LocalPrometheus | None = None
     follow = settings.follow
     primary = settings.lake.primary_region
     brokers: dict[str, LocalBroker] = {}
@@ -139,7 +120,7 @@ def run_platform(
     signal.signal(signal.SIGTERM, on_signal)
     try:
         if bootstrap:
-            clusters = _external_clusters(settings, bootstrap)
+            clusters = external_clusters(settings, bootstrap)
         else:
             for slot, region in enumerate(region_slots(settings.lake.regions, primary)):
                 client_port, controller_port = broker_ports(kafka_port, slot)
@@ -211,12 +192,12 @@ def run_platform(
                 edge_env["MERIDIAN_EDGE_ID"] = f"edge-local-{region}"
                 edge_cmd += ["--buffer-dir", str(regional_path(edge_settings.buffer_dir, region, primary))]
                 generator_extra = ["--seed", str(slot)]  # its own users and event ids, not the primary's again
-            children.append((edge_name, _spawn(edge_cmd, edge_env, logs / f"{edge_name}.log")))
+            children.append((edge_name, processes.spawn(edge_cmd, edge_env, logs / f"{edge_name}.log")))
             if rate > 0:
                 children.append(
                     (
                         generator_name,
-                        _spawn(
+                        processes.spawn(
                             [
                                 str(bindir / "meridian"),
                                 "generate",
@@ -239,7 +220,7 @@ def run_platform(
             views.append(
                 RegionView(
                     region=region,
-                    store=_store_location(settings, region),
+                    store=store_location(settings, region),
                     kafka=servers,
                     broker_log=brokers[region].log_file if region in brokers else None,
                     edge_url=edge_url,
@@ -252,7 +233,7 @@ def run_platform(
         children.append(
             (
                 "stream",
-                _spawn(
+                processes.spawn(
                     [str(bindir / "meridian"), "stream", "--port", str(stream_port)],
                     env,
                     logs / "stream.log",
@@ -262,7 +243,7 @@ def run_platform(
         children.append(
             (
                 "dagster",
-                _spawn(
+                processes.spawn(
                     [
                         str(bindir / "dagster"),
                         "dev",
@@ -278,8 +259,19 @@ def run_platform(
                 ),
             )
         )
+        children.append(
+            (
+                "exporter",
+                processes.spawn(
+                    [str(bindir / "meridian"), "exporter", "--port", str(exporter_port)], env, logs / "exporter.log"
+                ),
+            )
+        )
+        prometheus = _start_prometheus(
+            views, primary, f"127.0.0.1:{stream_port}", f"127.0.0.1:{exporter_port}", prometheus_port
+        )
         landed = set(clusters)
-        views += [RegionView(r, _store_location(settings, r)) for r in settings.lake.regions if r not in landed]
+        views += [RegionView(r, store_location(settings, r)) for r in settings.lake.regions if r not in landed]
         print(
             summary(
                 PlatformView(
@@ -294,8 +286,11 @@ def run_platform(
                     stream_url=f"http://127.0.0.1:{stream_port}",
                     logs=logs,
                     dagster_home=dagster_home,
-                    warehouse=_warehouse_location(settings),
+                    warehouse=warehouse_location(settings),
                     warehouse_interval_s=follow.interval_seconds,
+                    exporter_url=f"http://127.0.0.1:{exporter_port}",
+                    prometheus_url=prometheus.url if prometheus else None,
+                    prometheus_log=prometheus.log_file if prometheus else None,
                 )
             ),
             flush=True,
@@ -312,6 +307,9 @@ def run_platform(
                     which = "" if region == primary else f" of region {region}"
                     print(f"the Kafka broker{which} died; see {broker.log_file}", flush=True)
                     return 1
+            if prometheus is not None and not prometheus.is_running():
+                print(f"Prometheus died; see {prometheus.log_file}", flush=True)
+                return 1
             if postgres is not None and not postgres.is_running():
                 print(f"Dagster's PostgreSQL died; see {postgres.log_file}", flush=True)
                 return 1
@@ -319,7 +317,9 @@ def run_platform(
         return 0
     finally:
         for _name, proc in reversed(children):
-            _stop(proc)
+            processes.stop(proc)
+        if prometheus is not None:
+            prometheus.stop()
         if postgres is not None:
             postgres.stop()
         for broker in reversed(brokers.values()):

@@ -266,6 +266,8 @@ def up(
             help="Local broker port of the primary region (controller on the next); other regions' at +100, +200, ...",
         ),
     ] = 9092,
+    prometheus_port: Annotated[int, typer.Option(help="Local Prometheus port (it loads the chart's rules).")] = 9090,
+    exporter_port: Annotated[int, typer.Option(help="The lake exporter's port (meridian exporter).")] = 9108,
 ) -> None:
     """Run the platform locally: Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), edge, traffic, streaming, Dagster.
 
@@ -280,6 +282,8 @@ def up(
             stream_port=stream_port,
             edge_port=edge_port,
             kafka_port=kafka_port,
+            prometheus_port=prometheus_port,
+            exporter_port=exporter_port,
         )
     )
 

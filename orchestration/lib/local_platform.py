@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.settings import PlatformSettings
+
 PORT_STRIDE = 100  # between two regions' local brokers: 9092/9093, 9192/9193, 9292/9293, ...
 
 
@@ -73,6 +75,9 @@ class PlatformView:
     dagster_home: Path
     warehouse: str
     warehouse_interval_s: float
+    exporter_url: str | None = None
+    prometheus_url: str | None = None  # None where Prometheus is not installed
+    prometheus_log: Path | None = None
 
 
 def summary(view: PlatformView) -> str:
@@ -84,9 +89,20 @@ def summary(view: PlatformView) -> str:
             *body,
             f"  warehouse      {view.warehouse}: silver and gold follow bronze "
             f"(warehouse_sensor, a build at most every {view.warehouse_interval_s} s)",
+            *_monitoring(view),
             "Press Ctrl-C to stop everything.",
         ]
     )
+
+
+def _monitoring(view: PlatformView) -> list[str]:
+    lines = []
+    if view.exporter_url:
+        lines.append(f"  lake exporter  {view.exporter_url}/metrics  (log {view.logs / 'exporter.log'})")
+    if view.prometheus_url:
+        url = view.prometheus_url
+        lines.append(f"  Prometheus     {url}  (alerts at {url}/alerts, log {view.prometheus_log})")
+    return lines
 
 
 def _one_region(view: PlatformView) -> list[str]:
@@ -147,3 +163,25 @@ def region_lines(views: Sequence[RegionView], primary: str, aggregation: str) ->
             )
         lines.append(f"    lake         {view.store}")
     return lines
+
+
+def warehouse_location(settings: PlatformSettings) -> str:
+    if settings.warehouse.uses_bigquery:
+        return f"BigQuery {settings.bigquery.project} (dbt target {settings.warehouse.dbt_target})"
+    return str(settings.warehouse.duckdb_path.absolute())
+
+
+def store_location(settings: PlatformSettings, region: str) -> str:
+    """A region's lake store as the summary shows it: the absolute folder of a local lake, else its URI."""
+    uri = settings.lake.store_uri(region)
+    return str((settings.lake.root / region).absolute()) if uri == "local" else uri
+
+
+def external_clusters(settings: PlatformSettings, bootstrap: str) -> dict[str, str]:
+    """Region -> bootstrap servers of the clusters configured for this deployment, primary first."""
+    primary = settings.lake.primary_region
+    ingest = settings.ingest_regions()
+    return {
+        region: bootstrap if region == primary else settings.kafka.region_bootstrap_servers[region]
+        for region in region_slots(ingest, primary)
+    }

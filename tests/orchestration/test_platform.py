@@ -76,6 +76,7 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
     settings: PlatformSettings, tmp_path: Path
 ) -> None:
     port, stream_port, edge_port = free_port(), free_port(), free_port()
+    prometheus_port, exporter_port = free_port(), free_port()
     env = {
         **os.environ,
         **settings_env(settings),
@@ -96,6 +97,10 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
             str(edge_port),
             "--generator-rate",
             "20",  # enough to see it everywhere; the CPU goes to the builds the test waits for
+            "--prometheus-port",
+            str(prometheus_port),
+            "--exporter-port",
+            str(exporter_port),
         ],  # fmt: skip
         env=env,
         stdout=subprocess.PIPE,
@@ -108,7 +113,7 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
     days = {datetime.now(UTC).date()}
     try:
         deadline = started + GOLD_WITHIN_S
-        ui_ok = live = through_edge = False
+        ui_ok = live = through_edge = scraped = False
         gold_today = 0
         for _ in range(int(GOLD_WITHIN_S / POLL_S) + 1):
             if time.monotonic() >= deadline:
@@ -135,15 +140,18 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
                     )
                 except httpx.HTTPError:
                     pass
+            if not scraped:
+                scraped = scraped_jobs(prometheus_port) == {"meridian-edge", "meridian-stream", "meridian-exporter"}
             days.add(datetime.now(UTC).date())  # today, for a test that runs across midnight (UTC)
             if ui_ok and not gold_today and gold_materialized(tmp_path / "dagster"):
                 gold_today = gold_rows_on(settings, days)
-            if ui_ok and live and through_edge and gold_today:
+            if ui_ok and live and through_edge and scraped and gold_today:
                 break
             time.sleep(POLL_S)
         assert ui_ok, "the Dagster UI never answered"
         assert live, "the streaming API never showed the generated traffic"
         assert through_edge, "the edge collector never forwarded the generator's traffic to Kafka"
+        assert scraped, f"Prometheus never scraped the edge, stream and exporter: {scraped_jobs(prometheus_port)}"
         assert any(lake.rglob("*.parquet")), "the sensor never landed generated traffic in bronze"
         assert gold_today > 0, f"gold.fct_events had no rows for today ({sorted(days)}) {GOLD_WITHIN_S} s after start"
     finally:
@@ -153,6 +161,7 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
     assert "stopped every process Meridian started" in out
     assert up.returncode == 0, out
     assert "edge collector" in out and "Authorization: Bearer mk_" in out
+    assert f"Prometheus     http://127.0.0.1:{prometheus_port}" in out
     assert len(children) >= 5  # edge, generator, stream, dagster dev, and dagster's webserver/daemon/code server
     still_running = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert still_running == [], [p.cmdline() for p in still_running]
@@ -160,6 +169,17 @@ def test_up_runs_generator_and_dagster_and_ctrl_c_stops_every_process(
     runs = warehouse_runs(tmp_path / "dagster")
     assert runs and runs[0][0] == "warehouse_bootstrap_job", runs
     assert all(end <= nxt for (_, _, end), (_, nxt, _) in zip(runs, runs[1:], strict=False)), runs
+
+
+def scraped_jobs(prometheus_port: int) -> set[str]:
+    """The jobs whose every target the platform's Prometheus scraped successfully (empty until it answers)."""
+    try:
+        body = httpx.get(f"http://127.0.0.1:{prometheus_port}/api/v1/targets", timeout=5).json()
+    except (httpx.HTTPError, ValueError):
+        return set()
+    targets = body["data"]["activeTargets"]
+    down = {t["labels"]["job"] for t in targets if t["health"] != "up"}
+    return {t["labels"]["job"] for t in targets} - down
 
 
 TWO_REGIONS_WITHIN_S = 120
