@@ -102,7 +102,7 @@ def build_app(service: EdgeService) -> Starlette:
     async def readyz(_: Request) -> Response:
         health = service.health()
         body = {"status": health.status, "detail": health.detail, **health.extra}
-        return JSONResponse(body, status_code=503 if health.status == "full" else 200)
+        return JSONResponse(body, status_code=200 if health.ready else 503)
 
     return Starlette(
         routes=[

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -38,3 +40,13 @@ class EdgeMetrics:
         self.buffer_full = Counter(
             "meridian_edge_buffer_full", "Requests refused because the buffer was full", registry=r
         )
+        # With buffered_bytes, how close the buffer is to refusing requests (the alert's ratio).
+        self.buffer_capacity = Gauge(
+            "meridian_edge_buffer_capacity_bytes", "The disk buffer's configured maximum", registry=r
+        )
+        # Set to a function by the service: read at scrape time, so it always agrees with /readyz.
+        self.ready = Gauge("meridian_edge_ready", "1 when /readyz answers 200 (not nearly full), else 0", registry=r)
+
+    def serve_readiness(self, is_ready: Callable[[], bool]) -> None:
+        """Have each scrape ask ``is_ready`` (what /readyz decides) rather than keep a copy that could go stale."""
+        self.ready.set_function(lambda: 1.0 if is_ready() else 0.0)

@@ -26,6 +26,11 @@ class Health:
     detail: str
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def ready(self) -> bool:
+        """What /readyz answers 200 for (and meridian_edge_ready reports): a buffering edge still takes traffic."""
+        return self.status != "full"
+
 
 class EdgeService:
     def __init__(
@@ -54,6 +59,8 @@ class EdgeService:
         self.metrics.truncations.inc(len(found.truncations))
         self.metrics.truncated_bytes.inc(found.truncated_bytes)
         self.forwarder = Forwarder(self.buffer, settings, kafka, self.metrics)
+        self.metrics.buffer_capacity.set(settings.buffer_max_bytes)
+        self.metrics.serve_readiness(lambda: self.health().ready)
         self._full_at_bytes: int | None = None  # buffer size when a request was last refused for space
         self._stopping = threading.Event()
         self._syncer = threading.Thread(target=self._sync_every_interval, name="edge-fsync", daemon=True)

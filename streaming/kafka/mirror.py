@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 MIRROR_MAIN = "org.apache.kafka.connect.mirror.MirrorMaker"
 
 
+def default_jmx_config() -> Path:
+    """The JMX exporter rules (``meridian_mirror_*``), found from the working directory like the jars."""
+    return Path.cwd() / "deploy" / "monitoring" / "mirrormaker-jmx.yaml"
+
+
 def mirrored_topic(source_region: str, topic: str) -> str:
     """The name MirrorMaker's default replication policy gives ``topic`` from ``source_region``."""
     return f"{source_region}.{topic}"
@@ -97,6 +102,10 @@ class LocalMirrorMaker:
     topics: list[str]
     libs: Path = field(default_factory=default_libs)
     heap: str = "384m"
+    # Serve MirrorMaker's JMX metrics (replication latency, record age, connector status) for Prometheus
+    # on 127.0.0.1:<metrics_port>/metrics, through the JMX exporter agent ``make kafka`` fetched with the jars.
+    metrics_port: int | None = None
+    jmx_config: Path = field(default_factory=default_jmx_config)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -115,6 +124,7 @@ class LocalMirrorMaker:
             f"-Xmx{self.heap}",
             "-Xms64m",
             *LOCAL_JVM_OPTIONS,
+            *self._agent(),
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
             "-cp",
             f"{self.libs}/*",
@@ -123,6 +133,21 @@ class LocalMirrorMaker:
             "--clusters",
             self.target,
         ]
+
+    def _agent(self) -> list[str]:
+        """``-javaagent:<jar>=127.0.0.1:<port>:<rules>``: the exporter binds loopback only, like the brokers."""
+        if self.metrics_port is None:
+            return []
+        jars = sorted(self.libs.glob("jmx_prometheus_javaagent-*.jar"))
+        if not jars:
+            raise BrokerError(f"no JMX exporter agent in {self.libs}; run `make kafka` to fetch it from Maven Central")
+        if not self.jmx_config.is_file():
+            raise BrokerError(f"no JMX exporter rules at {self.jmx_config}: run from the repository root")
+        return [f"-javaagent:{jars[-1]}=127.0.0.1:{self.metrics_port}:{self.jmx_config}"]
+
+    @property
+    def metrics_url(self) -> str | None:
+        return None if self.metrics_port is None else f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     def start(self, timeout_s: float = 90.0) -> LocalMirrorMaker:
         """Start the JVM and wait until every other region's topics exist, mirrored, on the target."""

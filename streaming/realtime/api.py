@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+import anyio.to_thread
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -59,7 +60,9 @@ def build_app(service: StreamService) -> Starlette:
         return JSONResponse(service.view(region).to_json())
 
     async def metrics(_: Request) -> Response:
-        return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        # In a worker thread: the window gauges wait (briefly) for the service's lock, the event loop must not.
+        body = await anyio.to_thread.run_sync(generate_latest, service.metrics.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     async def healthz(_: Request) -> Response:
         age = time.monotonic() - service.last_loop

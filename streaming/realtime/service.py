@@ -32,13 +32,14 @@ from streaming.events.window_records import ClosedWindow, window_record
 from streaming.kafka import clients
 from streaming.kafka.admin import ensure_topic
 from streaming.kafka.settings import KafkaSettings
-from streaming.realtime.metrics import StreamMetrics
+from streaming.realtime.metrics import StreamMetrics, WindowsCollector
 from streaming.realtime.settings import StreamSettings
 from streaming.realtime.state_store import SnapshotStore
 from streaming.realtime.view import WindowsView
 from streaming.realtime.windows import Batch, PartitionWindows
 
 log = logging.getLogger(__name__)
+VIEW_WAIT_SECONDS = 1.0  # how long a Prometheus scrape waits for the loop to let go of the state
 
 
 @dataclass
@@ -64,6 +65,7 @@ class StreamService:
         self.last_loop = 0.0
         self.consumed = 0
         self.last_good_checkpoint = 0.0  # monotonic; 0 until the first one
+        self.last_checkpoint_unix = 0.0  # the same moment on the wall clock, for Prometheus
         self._failed = threading.Event()
         self._emitted: list[Any] = []
         self._pending: list[tuple[int, PartitionWindows, Batch]] = []  # decoding, in poll order
@@ -73,6 +75,11 @@ class StreamService:
         self.producer = clients.producer(kafka, linger_ms=5, delivery_timeout_ms=60_000, batch_size=16 * 1024)
         self.consumer = clients.group_consumer(kafka, settings.group_id, max_poll_records=settings.max_poll_records)
         self.consumer.subscribe([self.topic], listener=_Rebalance(self))
+        self.metrics.registry.register(
+            WindowsCollector(
+                lambda: self.try_view(VIEW_WAIT_SECONDS), lambda: self.ready()[0], lambda: self.last_checkpoint_unix
+            )
+        )
 
     # -- partition ownership ---------------------------------------------------------------
 
@@ -191,6 +198,7 @@ class StreamService:
                 log.info("offset commit for lag metrics failed: %s", exc)
         self.metrics.checkpoints.inc()
         self.last_good_checkpoint = time.monotonic()
+        self.last_checkpoint_unix = time.time()
 
     def _recover(self, reason: BaseException) -> None:
         """Kafka refused a write: every partition goes back to its last good snapshot."""
@@ -232,6 +240,15 @@ class StreamService:
                     (c.key, c.partition, c.aggregate) for o in owned for c in o.recent if region in (None, c.key.region)
                 ],
             )
+
+    def try_view(self, timeout_s: float) -> WindowsView | None:
+        """``view()`` if the lock frees within ``timeout_s``, else None: a scrape must not wait out a recovery."""
+        if not self.lock.acquire(timeout=timeout_s):
+            return None
+        try:
+            return self.view()
+        finally:
+            self.lock.release()
 
     def partitions(self) -> list[int]:
         with self.lock:

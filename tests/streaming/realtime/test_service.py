@@ -7,10 +7,13 @@ sorted lists) over each partition's records in the order the broker acknowledged
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from orchestration.settings import PlatformSettings
 from streaming.generator import TrafficSpec, generate
@@ -53,6 +56,32 @@ def wait_until_emitted(service: StreamProcess, settings: PlatformSettings, wante
     service.wait_for("every window to be emitted", lambda: set(wanted) <= set(read_partials(settings)), 120)
 
 
+def assert_window_metrics_are_the_latest_closed_windows(service: StreamProcess, expected: dict[Any, Any]) -> None:
+    """/metrics carries the latest closed window of every (region, type) the JSON API shows, exactly."""
+    served: dict[tuple[str, str], int] = {}
+    for w in service.get("/v1/metrics/realtime").json()["windows"]:
+        if w["closed"]:
+            start = int(datetime.fromisoformat(w["window_start"]).timestamp() * 1000)
+            served[(w["region"], w["event_type"])] = max(start, served.get((w["region"], w["event_type"]), 0))
+    gauges: dict[str, dict[tuple[str, str], float]] = {}
+    for family in text_string_to_metric_families(service.get("/metrics").text):
+        for sample in family.samples:
+            if "event_region" in sample.labels:
+                gauges.setdefault(sample.name, {})[(sample.labels["event_region"], sample.labels["event_type"])] = (
+                    sample.value
+                )
+            elif sample.name in ("meridian_stream_ready", "meridian_stream_last_checkpoint_timestamp_seconds"):
+                gauges[sample.name] = {("", ""): sample.value}
+    assert gauges["meridian_stream_ready"][("", "")] == 1
+    assert 0 < time.time() - gauges["meridian_stream_last_checkpoint_timestamp_seconds"][("", "")] < 120
+    assert len(served) == 15 and set(gauges["meridian_stream_window_events"]) == set(served)
+    for (region, event_type), start in served.items():
+        assert gauges["meridian_stream_window_end_timestamp_seconds"][(region, event_type)] * 1000 == start + WINDOW_MS
+        exact = expected[(start, region, event_type)]
+        assert gauges["meridian_stream_window_events"][(region, event_type)] == exact.events
+        assert gauges["meridian_stream_window_errors"][(region, event_type)] == exact.errors
+
+
 def test_windows_equal_an_independent_computation_and_are_served(settings: PlatformSettings, tmp_path: Path) -> None:
     s = stream_settings(settings)
     records = list(generate(spec(8_000, 21, 12)))
@@ -71,6 +100,7 @@ def test_windows_equal_an_independent_computation_and_are_served(settings: Platf
         invalid = sum(1 for r in records if r.expected_reason is not None)
         assert service.metric("meridian_stream_invalid_records_total") == invalid
         assert service.get("/healthz").status_code == 200 and sorted(service.partitions()) == list(range(6))
+        assert_window_metrics_are_the_latest_closed_windows(service, expected)
 
         body = service.get("/v1/metrics/realtime?region=eu&window=1m").json()
         closed = [w for w in body["windows"] if w["closed"]]
