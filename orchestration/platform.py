@@ -35,6 +35,7 @@ from orchestration.lib.dagster_instance import (
     instance_postgres_url,
     write_instance_yaml,
 )
+from orchestration.lib.local_monitoring import PrometheusError, start_mirrors, start_prometheus
 from orchestration.lib.local_platform import (
     PlatformView,
     RegionView,
@@ -48,14 +49,7 @@ from orchestration.lib.local_platform import (
     summary,
     warehouse_location,
 )
-from orchestration.lib.local_prometheus import (
-    RULES,
-    LocalPrometheus,
-    PrometheusError,
-    find_binary,
-    local_targets,
-    prometheus_config,
-)
+from orchestration.lib.local_prometheus import LocalPrometheus
 from orchestration.settings import DagsterInstanceSettings, get_settings
 
 log = logging.getLogger(__name__)
@@ -67,21 +61,6 @@ KAFKA_PORT = 9092  # the primary region's local broker; its controller on the ne
 POSTGRES_PORT = 15432
 PROMETHEUS_PORT = 9090
 EXPORTER_PORT = 9108
-
-
-def _start_prometheus(
-    views: list[RegionView], primary: str, stream: str, exporter: str, port: int
-) -> LocalPrometheus | None:
-    """Prometheus with the chart's rules, scraping every local edge, the stream and the exporter; None (and
-    said on the console) where Debian's prometheus is not installed: the platform runs without it."""
-    edges = {view.region: view.edge_url for view in views if view.edge_url}
-    try:
-        find_binary()
-    except PrometheusError as exc:
-        print(f"Prometheus: {exc}; running without it", flush=True)
-        return None
-    config = prometheus_config(local_targets(edges, primary, stream, exporter), [RULES])
-    return LocalPrometheus(LOCAL / "prometheus", port, config).start()
 
 
 def run_platform(
@@ -100,11 +79,13 @@ def run_platform(
     from streaming.edge.settings import EdgeSettings
     from streaming.kafka.admin import ensure_topic
     from streaming.kafka.broker import LocalBroker
+    from streaming.kafka.mirror import LocalMirrorMaker
 
     settings = get_settings()
     instance = DagsterInstanceSettings()
     postgres: LocalPostgres | None = None
     prometheus: LocalPrometheus | None = None
+    mirrors: dict[str, LocalMirrorMaker] = {}
     follow = settings.follow
     primary = settings.lake.primary_region
     brokers: dict[str, LocalBroker] = {}
@@ -139,6 +120,8 @@ def run_platform(
         for servers in clusters.values():
             regional_kafka = kafka.model_copy(update={"bootstrap_servers": servers})
             ensure_topic(regional_kafka, kafka.events_topic, kafka.events_topic_partitions)
+        if len(brokers) > 1 and settings.mirror_sources(primary):  # DR on: production's MirrorMakers too
+            mirrors = start_mirrors(clusters, kafka.events_topic, LOCAL / "kafka")
         dagster_home = Path(os.environ.get("DAGSTER_HOME") or LOCAL / "dagster")
         write_instance_yaml(dagster_home, DAGSTER_YAML.read_text(), instance.storage)
         env = {
@@ -267,9 +250,19 @@ def run_platform(
                 ),
             )
         )
-        prometheus = _start_prometheus(
-            views, primary, f"127.0.0.1:{stream_port}", f"127.0.0.1:{exporter_port}", prometheus_port
-        )
+        edges = {view.region: view.edge_url for view in views if view.edge_url}
+        try:
+            prometheus = start_prometheus(
+                LOCAL / "prometheus",
+                prometheus_port,
+                edges,
+                primary,
+                f"127.0.0.1:{stream_port}",
+                f"127.0.0.1:{exporter_port}",
+                mirrors,
+            )
+        except PrometheusError as exc:
+            print(f"Prometheus: {exc}; running without it", flush=True)
         landed = set(clusters)
         views += [RegionView(r, store_location(settings, r)) for r in settings.lake.regions if r not in landed]
         print(
@@ -291,6 +284,7 @@ def run_platform(
                     exporter_url=f"http://127.0.0.1:{exporter_port}",
                     prometheus_url=prometheus.url if prometheus else None,
                     prometheus_log=prometheus.log_file if prometheus else None,
+                    mirrors=tuple((r, str(m.metrics_url), m.log_file) for r, m in mirrors.items()),
                 )
             ),
             flush=True,
@@ -307,6 +301,10 @@ def run_platform(
                     which = "" if region == primary else f" of region {region}"
                     print(f"the Kafka broker{which} died; see {broker.log_file}", flush=True)
                     return 1
+            for region, mirror in mirrors.items():
+                if not mirror.is_running():
+                    print(f"MirrorMaker into {region} died; see {mirror.log_file}", flush=True)
+                    return 1
             if prometheus is not None and not prometheus.is_running():
                 print(f"Prometheus died; see {prometheus.log_file}", flush=True)
                 return 1
@@ -320,6 +318,8 @@ def run_platform(
             processes.stop(proc)
         if prometheus is not None:
             prometheus.stop()
+        for mirror in mirrors.values():
+            mirror.stop()
         if postgres is not None:
             postgres.stop()
         for broker in reversed(brokers.values()):

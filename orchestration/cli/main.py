@@ -18,6 +18,7 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 import typer  # noqa: E402
 
 from orchestration.cli.dr import app as dr_app  # noqa: E402
+from orchestration.cli.exporter import exporter  # noqa: E402
 from orchestration.cli.io import clear_errors, kafka_settings, post, send  # noqa: E402
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 
 app.add_typer(dr_app, name="dr")
+app.command()(exporter)
 
 Bootstrap = Annotated[str | None, typer.Option(help="Kafka bootstrap servers; default from KAFKA_BOOTSTRAP_SERVERS.")]
 

@@ -78,6 +78,7 @@ class PlatformView:
     exporter_url: str | None = None
     prometheus_url: str | None = None  # None where Prometheus is not installed
     prometheus_log: Path | None = None
+    mirrors: tuple[tuple[str, str, Path], ...] = ()  # (target region, metrics URL, log) of each MirrorMaker
 
 
 def summary(view: PlatformView) -> str:
@@ -96,7 +97,7 @@ def summary(view: PlatformView) -> str:
 
 
 def _monitoring(view: PlatformView) -> list[str]:
-    lines = []
+    lines = [f"  MirrorMaker    into {region}, metrics {url}  (log {log})" for region, url, log in view.mirrors]
     if view.exporter_url:
         lines.append(f"  lake exporter  {view.exporter_url}/metrics  (log {view.logs / 'exporter.log'})")
     if view.prometheus_url:

@@ -13,7 +13,19 @@ from orchestration.settings import PlatformSettings
 from streaming.kafka.admin import end_offsets
 from tests.helpers import settings_env
 
-COMMANDS = ["generate", "produce", "topics", "run-once", "backfill", "regions", "stream", "edge", "edge-key", "up"]
+COMMANDS = [
+    "generate",
+    "produce",
+    "topics",
+    "run-once",
+    "backfill",
+    "regions",
+    "stream",
+    "edge",
+    "edge-key",
+    "up",
+    "exporter",
+]
 
 
 def meridian(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
