@@ -36,6 +36,7 @@ from dagster_k8s.models import k8s_model_from_dict
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 from kubernetes.client import V1Container
 
+from orchestration.defs.shared.instance import RUN_RESOURCES
 from orchestration.settings import PlatformSettings
 from tests.deploy.schemas import SCHEMA_LOCATION, ensure_schemas
 from tests.deploy.tools import KUBECONFORM, ROOT, require
@@ -388,7 +389,8 @@ def test_code_location_env_is_what_meridian_reads(region: str, monkeypatch: pyte
 
 
 def run_resources() -> dict[str, Any]:
-    return yaml.safe_load((VALUES_DIR / "run-resources.yaml").read_text())["jobs"]
+    """The ``dagster-k8s/config`` tag of each job that asks for more than the launcher's default."""
+    return RUN_RESOURCES
 
 
 def test_run_resource_tags_are_valid_dagster_k8s_config() -> None:

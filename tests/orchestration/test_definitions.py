@@ -3,6 +3,7 @@ warehouse with the sensor that makes silver and gold follow bronze."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import yaml
 
 from orchestration.definitions import build_definitions, defs
 from orchestration.defs.bronze.assets import BRONZE_EVENTS
+from orchestration.defs.shared.instance import RUN_RESOURCES
 from orchestration.defs.warehouse.project import model_key
 from orchestration.settings import BigQuerySettings, BronzeSettings, PlatformSettings, WarehouseSettings
 from tests.helpers import REPO_ROOT
@@ -38,6 +40,13 @@ def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All code locations passed validation" in result.stdout + result.stderr
+
+
+def test_dbt_and_quality_jobs_carry_their_kubernetes_resources() -> None:
+    """On Kubernetes each of these runs is one pod: its CPU and memory come from the job's dagster-k8s tag."""
+    built = build_definitions(PlatformSettings())
+    for name, config in RUN_RESOURCES.items():
+        assert json.loads(built.resolve_job_def(name).tags["dagster-k8s/config"]) == config, name  # stored as JSON
 
 
 def test_bronze_has_a_blocking_coverage_check_and_a_job_that_retries() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 
 from orchestration.defs.quality.resources import AlertResource
+from orchestration.defs.shared.instance import k8s_resources
 from quality.alerts.state import Alert, Evaluation
 
 QUALITY_ALERTS_JOB = "quality_alerts_job"
@@ -26,6 +27,7 @@ def build_quality_job(checks: list[dg.AssetChecksDefinition]) -> Any:
         selection=dg.AssetSelection.checks(*checks),
         description="Validate the latest partitions of bronze, silver and gold, and gold's freshness.",
         executor_def=dg.in_process_executor,  # one process: Great Expectations is imported once
+        tags=k8s_resources("quality_job"),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import dagster as dg
 
@@ -36,3 +37,26 @@ MAX_RUNTIME_SECONDS = {"bronze": 900, "replication": 1800, "warehouse": 3600}
 
 def max_runtime(kind: str) -> dict[str, str]:
     return {"dagster/max_runtime": str(MAX_RUNTIME_SECONDS[kind])}
+
+
+# CPU and memory on Kubernetes for the runs that need more than the run launcher's default
+# (deploy/helm/dagster/values.yaml): the `dagster-k8s/config` tag of each job. These jobs run in one process
+# (in_process_executor), so a run is one pod and the tag belongs on the job: an op's tag acts only under
+# k8s_job_executor. Locally the tag is inert. tests/deploy/test_dagster_values.py checks each value with
+# dagster-k8s's own schema and that the jobs carry it.
+_DBT_RUN = {"container_config": {"resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}}}}
+RUN_RESOURCES: dict[str, dict[str, Any]] = {
+    # dbt builds of silver and gold: BigQuery does the heavy lifting; dbt parses the manifest and holds results.
+    "reference_job": _DBT_RUN,
+    "warehouse_job": _DBT_RUN,
+    "warehouse_bootstrap_job": _DBT_RUN,
+    # Great Expectations loads the latest partitions of bronze, silver and gold into memory to validate them.
+    "quality_job": {
+        "container_config": {"resources": {"requests": {"cpu": "1", "memory": "3Gi"}, "limits": {"memory": "6Gi"}}}
+    },
+}
+
+
+def k8s_resources(job: str) -> dict[str, Any]:
+    """The job's ``dagster-k8s/config`` tag (a dict: dagster-k8s accepts it as one in a job's tags)."""
+    return {"dagster-k8s/config": RUN_RESOURCES[job]}

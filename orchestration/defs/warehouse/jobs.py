@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from orchestration.defs.bronze.jobs import AssetJob
-from orchestration.defs.shared.instance import max_runtime
+from orchestration.defs.shared.instance import k8s_resources, max_runtime
 from orchestration.lib.warehouse import lookback_window
 
 ASSET_PARTITION_RANGE_START = "dagster/asset_partition_range_start"
@@ -37,14 +37,14 @@ def build_warehouse_jobs(
             selection=dg.AssetSelection.assets(reference),
             description="Seeds and dimensions (fx rates, regions).",
             executor_def=dg.in_process_executor,
-            tags=max_runtime("warehouse"),
+            tags={**max_runtime("warehouse"), **k8s_resources(REFERENCE_JOB)},
         ),
         dg.define_asset_job(
             WAREHOUSE_JOB,
             selection=daily_selection,
             description="Silver, its quality checks, then gold, for a range of event dates (one dbt build each).",
             executor_def=dg.in_process_executor,
-            tags=max_runtime("warehouse"),
+            tags={**max_runtime("warehouse"), **k8s_resources(WAREHOUSE_JOB)},
         ),
         dg.define_asset_job(
             BOOTSTRAP_JOB,
@@ -54,7 +54,7 @@ def build_warehouse_jobs(
                 "(warehouse_sensor runs it while the reference tables were never built)."
             ),
             executor_def=dg.in_process_executor,
-            tags=max_runtime("warehouse"),
+            tags={**max_runtime("warehouse"), **k8s_resources(BOOTSTRAP_JOB)},
         ),
     ]
 
