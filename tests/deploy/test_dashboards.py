@@ -23,10 +23,10 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import prometheus, stat, table, timeseries
-from tests.deploy.tools import PROMTOOL, ROOT, require
 
 from deploy.monitoring.dashboards import build
 from streaming.events.contract import REGIONS
+from tests.deploy.tools import PROMTOOL, ROOT, require
 
 FILES = sorted(build.JSON_DIR.glob("*.json"))
 UIDS = {"meridian-overview", "meridian-platform-health", *(f"meridian-region-{r}" for r in REGIONS)}
