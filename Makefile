@@ -14,7 +14,7 @@ export CARGO_TARGET_DIR := $(CURDIR)/.local/cargo-target
 NATIVE := streaming/native
 NATIVE_SOURCES := $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(NATIVE)/pyproject.toml $(wildcard $(NATIVE)/src/*.rs $(NATIVE)/*.pyi)
 
-.PHONY: help run test checks lint typecheck pytest bench system-deps setup kafka clean dbt-manifest dbt-lint bqemulator deploy-tools
+.PHONY: help run test checks lint typecheck pytest bench system-deps setup kafka clean dbt-manifest dbt-lint bqemulator deploy-tools image-base image dashboards
 
 help:
 	@echo "make run    - start Kafka, the generator and Dagster (UI on http://127.0.0.1:3000)"
@@ -59,7 +59,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml $(NATIVE_SOURCES)
 # The project's virtualenv (with the Rust build), the Kafka jars and the emulator's virtualenv are
 # independent downloads and builds: made side by side, then dbt parses with the project's dbt.
 setup: system-deps
-	@$(MAKE) --no-print-directory -j3 $(VENV)/.synced $(KAFKA_LIBS)/.stamp bqemulator deploy-tools
+	@$(MAKE) --no-print-directory -j3 $(VENV)/.synced $(KAFKA_LIBS)/.stamp bqemulator deploy-tools image-base
 	@$(MAKE) --no-print-directory dbt-manifest
 
 # The BigQuery emulator the BigQuery-target tests use, in its own virtualenv (it pins its own sqlglot).
@@ -93,6 +93,22 @@ $(CRD_VALIDATOR)/.synced: deploy/tools/crd-validator/package.json deploy/tools/c
 	@touch $@
 
 deploy-tools: $(TOOLS)/helm $(TOOLS)/kubeconform $(CHECKOV)/.synced $(CRD_VALIDATOR)/.synced
+
+# The container image's Debian base, made once by debootstrap (no registry is reachable here to pull one from):
+# deploy/docker/build.sh imports it into buildah's store under .local/images/ and builds deploy/docker/Dockerfile.
+.local/images/bookworm/.stamp: deploy/docker/rootfs.sh
+	deploy/docker/rootfs.sh $(CURDIR)/.local/images/bookworm/rootfs
+	@touch $@
+
+image-base: .local/images/bookworm/.stamp
+
+# The image itself (tests/deploy/test_image.py builds it too, and runs it).
+image: setup
+	deploy/docker/build.sh
+
+# Grafana dashboards: regenerate the committed JSON from deploy/monitoring/dashboards (a test compares them).
+dashboards: $(VENV)/.synced
+	$(VENV)/bin/python deploy/monitoring/dashboards/build.py
 
 # dbt's manifest is prepared at build time, never when Dagster imports the definitions.
 DBT_SOURCES := $(shell find dbt_project streaming/events/reference -name '*.sql' -o -name '*.yml' -o -name '*.csv' 2>/dev/null | grep -v /target/)
