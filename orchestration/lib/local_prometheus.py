@@ -26,8 +26,9 @@ import orjson
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parents[2]
-RULES = REPO / "deploy" / "helm" / "meridian" / "files" / "prometheus-rules.yaml"
+# The chart's rule file, found from the working directory like the Kafka jars (``meridian up`` runs from a
+# checkout): an installed package never reaches for the repository it was built from.
+RULES = Path("deploy") / "helm" / "meridian" / "files" / "prometheus-rules.yaml"
 
 
 class PrometheusError(RuntimeError):
@@ -58,7 +59,7 @@ def prometheus_config(
     interval = f"{interval_s:g}s"
     return {
         "global": {"scrape_interval": interval, "evaluation_interval": f"{evaluation_s or interval_s:g}s"},
-        "rule_files": [str(path) for path in rule_files],
+        "rule_files": [str(path.absolute()) for path in rule_files],
         "scrape_configs": [
             {"job_name": job, "metrics_path": path, "static_configs": static}
             for (job, path), static in sorted(jobs.items())

@@ -1,19 +1,15 @@
 """The exporter over HTTP, scraped as Prometheus scrapes it, against real lakes and a real Dagster instance.
 
 The lakes are landed and replicated by the project's own code; the instance (SQLite, in a temporary
-DAGSTER_HOME) holds real materializations and asset check evaluations made by ``dagster.materialize``. One
-test serves the app in this process; the other runs ``meridian exporter`` exactly as ``meridian up`` does.
+DAGSTER_HOME) holds real materializations and asset check evaluations made by ``dagster.materialize``. The app
+is served in this process; ``meridian exporter`` as a process is what tests/orchestration/test_platform.py's
+Prometheus scrapes (``meridian up`` starts it).
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,48 +104,3 @@ def test_metrics_served_in_process(world: World) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-@pytest.fixture()
-def exporter_process(world: World, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """``meridian exporter --port N`` with the settings ``meridian up`` passes a child: the lake's and DAGSTER_HOME."""
-    port = free_port()
-    log = tmp_path / "exporter.log"
-    settings = world.lakes.settings
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MERIDIAN_", "DAGSTER_"))}
-    env |= {
-        "MERIDIAN_LAKE_ROOT": str(settings.root),
-        "MERIDIAN_REGIONS": '["us", "eu"]',
-        "MERIDIAN_PRIMARY_REGION": "us",
-        "DAGSTER_HOME": str(world.dagster_home),
-    }
-    cmd = [sys.executable, "-m", "orchestration.cli.main", "exporter", "--port", str(port)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"meridian exporter exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_for(healthy, 60, f"meridian exporter to serve (log {log})")
-        yield url, log
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-
-
-def test_meridian_exporter_serves_what_meridian_up_scrapes(exporter_process: tuple[str, Path], world: World) -> None:
-    url, log = exporter_process
-
-    check_expected(scrape(url), world)
-    assert f"{url}/metrics" in log.read_text()  # the command says where it serves

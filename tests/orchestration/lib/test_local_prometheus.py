@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -33,4 +34,5 @@ def test_promtool_accepts_the_config_with_the_charts_rules(tmp_path: Path) -> No
     promtool = str(Path(find_binary()).with_name("promtool"))
     checked = subprocess.run([promtool, "check", "config", str(path)], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert f"SUCCESS: {RULES}" in checked.stdout + checked.stderr  # the rules were found and parsed, not skipped
+    # the rules were found and parsed, not skipped
+    assert re.search(rf"Checking {re.escape(str(RULES.absolute()))}\n\s+SUCCESS: \d+ rules found", checked.stdout)
