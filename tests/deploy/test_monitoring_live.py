@@ -107,29 +107,27 @@ def lake_exporter(home: Path) -> Served:
 
 @dataclass
 class ThreadedStream:
-    """The streaming service's loop and its HTTP API in threads of this process."""
+    """The streaming service's loop in a thread of this process, its HTTP API served beside it."""
 
     service: StreamService
-    server: uvicorn.Server
-    threads: list[threading.Thread]
-    port: int
+    loop: threading.Thread
+    http: Served
+
+    @property
+    def port(self) -> int:
+        return self.http.port
 
     @classmethod
     def start(cls, settings: PlatformSettings) -> ThreadedStream:
-        port = free_port()
         service = StreamService(settings.stream, settings.kafka)
-        server = uvicorn.Server(uvicorn.Config(stream_app(service), host="127.0.0.1", port=port, log_level="warning"))
-        threads = [threading.Thread(target=server.run, daemon=True), threading.Thread(target=service.run, daemon=True)]
-        for thread in threads:
-            thread.start()
-        wait_for(lambda: server.started, 20, "the stream's HTTP server")
-        return cls(service, server, threads, port)
+        loop = threading.Thread(target=service.run, daemon=True)
+        loop.start()
+        return cls(service, loop, Served.start(stream_app(service), "the stream's HTTP server"))
 
     def stop(self) -> None:
         self.service.stopping.set()
-        self.server.should_exit = True
-        for thread in self.threads:
-            thread.join(timeout=20)
+        self.http.stop()
+        self.loop.join(timeout=20)
 
 
 @dataclass
