@@ -70,18 +70,26 @@ $(BQEMU_VENV)/.synced: $(UV) deploy/local/bqemulator/uv.lock deploy/local/bqemul
 bqemulator: $(BQEMU_VENV)/.synced
 
 # The tools that check deploy/ offline, each built or fetched once into .local/ (like the Kafka jars):
-# helm and kubeconform from the Go module proxy (helm's build takes ~3 minutes and 1 GB), checkov and
+# helm, kubeconform and tflint from the Go module proxy (helm's build takes ~3 minutes and 1 GB), checkov and
 # kubernetes-validate's Kubernetes schemas in their own virtualenv (checkov pins half of PyPI), and the
 # CRD schemas (Argo Rollouts, Argo CD, KEDA, Prometheus Operator) from npm at pinned versions.
 TOOLS := .local/bin
 HELM_VERSION := v3.22.0
 KUBECONFORM_VERSION := v0.8.0
+TFLINT_VERSION := v0.64.0
+OPENTOFU_VERSION := v1.12.6
 CHECKOV := .local/checkov
 CRD_VALIDATOR := .local/crd-validator
 $(TOOLS)/helm:
 	GOBIN=$(CURDIR)/$(TOOLS) GOFLAGS=-mod=mod go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 $(TOOLS)/kubeconform:
 	GOBIN=$(CURDIR)/$(TOOLS) go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
+$(TOOLS)/tflint:
+	GOBIN=$(CURDIR)/$(TOOLS) go install github.com/terraform-linters/tflint@$(TFLINT_VERSION)
+# `terraform` for fmt and validate: the machine's own if it has one, else OpenTofu built from the Go module proxy
+# (MPL; ~4.5 minutes and 1.8 GB once). Both read deploy/terraform the same way (required_version >= 1.6).
+$(TOOLS)/terraform:
+	deploy/tools/terraform.sh $(CURDIR)/$(TOOLS)/terraform $(OPENTOFU_VERSION)
 $(CHECKOV)/.synced: $(UV) deploy/tools/checkov-requirements.txt
 	$(UV) venv --allow-existing --python $(PYTHON) $(CHECKOV)
 	VIRTUAL_ENV=$(CURDIR)/$(CHECKOV) $(UV) pip install -q -r deploy/tools/checkov-requirements.txt
@@ -92,7 +100,7 @@ $(CRD_VALIDATOR)/.synced: deploy/tools/crd-validator/package.json deploy/tools/c
 	cd $(CRD_VALIDATOR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-deploy-tools: $(TOOLS)/helm $(TOOLS)/kubeconform $(CHECKOV)/.synced $(CRD_VALIDATOR)/.synced
+deploy-tools: $(TOOLS)/helm $(TOOLS)/kubeconform $(TOOLS)/tflint $(TOOLS)/terraform $(CHECKOV)/.synced $(CRD_VALIDATOR)/.synced
 
 # The container image's Debian base, made once by debootstrap (no registry is reachable here to pull one from):
 # deploy/docker/build.sh imports it into buildah's store under .local/images/ and builds deploy/docker/Dockerfile.

@@ -16,6 +16,9 @@ LOCAL = ROOT / ".local"
 
 HELM = LOCAL / "bin" / "helm"
 KUBECONFORM = LOCAL / "bin" / "kubeconform"
+TFLINT = LOCAL / "bin" / "tflint"
+# The machine's terraform (or tofu) linked there, else OpenTofu built there (deploy/tools/terraform.sh).
+TERRAFORM_BIN = LOCAL / "bin" / "terraform"
 CHECKOV = LOCAL / "checkov" / "bin" / "checkov"
 CHECKOV_PYTHON = LOCAL / "checkov" / "bin" / "python"
 CRD_VALIDATOR = LOCAL / "crd-validator"

@@ -1,0 +1,1 @@
+../../modules/region/cloud.tf

@@ -1,0 +1,1 @@
+../../modules/interface/variables.tf

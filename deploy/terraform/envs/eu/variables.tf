@@ -1,0 +1,1 @@
+../_stack/variables.tf
