@@ -102,13 +102,11 @@ $(CRD_VALIDATOR)/.synced: deploy/tools/crd-validator/package.json deploy/tools/c
 
 deploy-tools: $(TOOLS)/helm $(TOOLS)/kubeconform $(TOOLS)/tflint $(TOOLS)/terraform $(CHECKOV)/.synced $(CRD_VALIDATOR)/.synced
 
-# The container image's Debian base, made once by debootstrap (no registry is reachable here to pull one from):
-# deploy/docker/build.sh imports it into buildah's store under .local/images/ and builds deploy/docker/Dockerfile.
-.local/images/bookworm/.stamp: deploy/docker/rootfs.sh
-	deploy/docker/rootfs.sh $(CURDIR)/.local/images/bookworm/rootfs
-	@touch $@
-
-image-base: .local/images/bookworm/.stamp
+# The container image's Debian base, made once by debootstrap (no registry is reachable here to pull one from) and
+# imported into buildah's store; both live in the build cache ~/.cache/meridian/images (deploy/docker/build.sh),
+# keyed by rootfs.sh's content, so a fresh clone on the same machine neither debootstraps nor rebuilds unchanged layers.
+image-base:
+	deploy/docker/build.sh --base
 
 # The image itself (tests/deploy/test_image.py builds it too, and runs it).
 image: setup

@@ -5,7 +5,7 @@
 # imports this directory as localhost/meridian-base:bookworm and passes it as the Dockerfile's BASE, so the
 # Dockerfile itself stays the one users build FROM docker.io/library/debian:bookworm-slim.
 #
-# Usage: rootfs.sh <dir>   (run as root; the Makefile target .local/images/bookworm/.stamp calls it once)
+# Usage: rootfs.sh <dir>   (run as root; build.sh calls it once per version of this file)
 set -euo pipefail
 
 target=${1:?usage: rootfs.sh <dir>}
