@@ -32,7 +32,10 @@ from tests.deploy.tools import BUILDAH, ROOT, require
 pytestmark = pytest.mark.integration
 
 # build.sh's build cache (outside the clone, like uv's), unless MERIDIAN_IMAGES says otherwise.
-IMAGES = Path(os.environ.get("MERIDIAN_IMAGES") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meridian" / "images")
+IMAGES = Path(
+    os.environ.get("MERIDIAN_IMAGES")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "meridian" / "images"
+)
 # build.sh's store (overlay: vfs would copy the whole filesystem for every build step).
 STORE = [
     *("--root", str(IMAGES / "storage-overlay"), "--runroot", str(IMAGES / "runroot-overlay")),

@@ -19,7 +19,6 @@ from tests.deploy.terraform_hcl import (
     MODULES,
     NAMED_REF,
     REGIONS,
-    Module,
     expression,
     literal,
     load,
@@ -90,7 +89,7 @@ def test_the_three_clouds_expose_the_same_outputs_and_the_region_module_all_of_t
 def test_every_cloud_module_uses_every_interface_variable() -> None:
     for cloud in CLOUDS:
         module = load(MODULES / cloud)
-        used = {name for text in _expressions(module) for name in _vars_in(text)}
+        used = {name for tree in module.files.values() for text in strings(tree) for name in _vars_in(text)}
         assert set(module.variables) - used == set(), f"modules/{cloud} ignores these inputs"
 
 
@@ -126,10 +125,6 @@ def test_three_regional_environments_call_the_region_module_with_distinct_names_
     for i, a in enumerate(networks):
         for b in networks[i + 1 :]:
             assert not a.overlaps(b), f"{a} overlaps {b}: MirrorMaker and replication route between regions"
-
-
-def _expressions(module: Module) -> list[str]:
-    return [s for tree in module.files.values() for s in strings(tree)]
 
 
 def _vars_in(text: str) -> set[str]:

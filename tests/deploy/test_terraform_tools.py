@@ -81,16 +81,22 @@ def _stand_ins(root: Path) -> None:
         (stand_in / "outputs.tf").write_text(outputs)
 
 
-def _plan(tmp_path: Path, env: str, *extra: str) -> dict[str, Any]:
+def _initialized_env(tmp_path: Path, env: str) -> Path:
+    """envs/<env>'s root module over the stand-ins (without its backend and providers), initialized."""
     root = tmp_path / "tree"
     if not root.exists():
         _stand_ins(root)
     stack = root / "envs" / env
     stack.mkdir(parents=True)
-    for name in ("main.tf", "variables.tf", "cloud.tf", "outputs.tf", "terraform.tfvars"):  # not backend/providers
+    for name in ("main.tf", "variables.tf", "cloud.tf", "outputs.tf", "terraform.tfvars"):
         shutil.copyfile(ENVS / env / name, stack / name)
     init = terraform(tmp_path, "init", "-no-color", "-input=false", cwd=stack)
     assert init.returncode == 0, init.stdout + init.stderr
+    return stack
+
+
+def _plan(tmp_path: Path, env: str, *extra: str) -> dict[str, Any]:
+    stack = _initialized_env(tmp_path, env)
     plan = terraform(tmp_path, "plan", "-no-color", "-input=false", "-lock=false", "-out=plan.bin", *extra, cwd=stack)
     assert plan.returncode == 0, plan.stdout + plan.stderr
     shown = terraform(tmp_path, "show", "-json", "plan.bin", cwd=stack)
@@ -113,13 +119,7 @@ def test_moving_a_region_to_another_cloud_is_the_cloud_variable_alone(tmp_path: 
 
 
 def test_the_interface_rejects_what_a_region_cannot_be(tmp_path: Path) -> None:
-    root = tmp_path / "tree"
-    _stand_ins(root)
-    stack = root / "envs" / "us"
-    stack.mkdir(parents=True)
-    for name in ("main.tf", "variables.tf", "cloud.tf", "outputs.tf", "terraform.tfvars"):
-        shutil.copyfile(ENVS / "us" / name, stack / name)
-    assert terraform(tmp_path, "init", "-no-color", "-input=false", cwd=stack).returncode == 0
+    stack = _initialized_env(tmp_path, "us")
     for bad in ("-var=cloud=oracle", "-var=network_cidr=10.0.0.0/24", "-var=kafka_size=huge"):
         plan = terraform(tmp_path, "plan", "-no-color", "-input=false", "-lock=false", bad, cwd=stack)
         assert plan.returncode != 0 and "Invalid value for variable" in plan.stderr, (bad, plan.stderr[-800:])
