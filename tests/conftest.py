@@ -117,7 +117,7 @@ def settings(
 
 # The longest modules (measured with --durations) first: the ones that mostly burn CPU (whole
 # platforms, dbt builds) between the ones that mostly wait (a broker or PostgreSQL down, a daemon's
-# ticks), so the two workers keep both cores busy and finish together.
+# ticks), so the three workers (pyproject) keep both cores busy and finish together.
 LONGEST_FIRST = [
     "tests/integration/test_dr_drill.py",
     "tests/integration/test_dagster_postgres.py",
