@@ -120,12 +120,22 @@ class Module:
         return load(self.path / source) if source.startswith(".") else None
 
     def unresolved(self) -> list[str]:
-        """References to a variable, local, module (output), data source or resource this module does not declare."""
+        """References to a variable, local, module (output), data source or resource this module does not declare.
+
+        A ``moved`` block's ``from`` names an address that no longer exists, by design: it must *not* be declared
+        (Terraform refuses a move from a live address), while its ``to`` must resolve like any reference.
+        """
         variables, local_names = set(self.variables), self.locals
         resources, data = set(self.resources), set(self.data)
         problems = []
         for file, tree in self.files.items():
-            for text in strings(tree):
+            moves = tree.get("moved", [])
+            for move in moves:
+                for rtype, name in RESOURCE_REF.findall(move.get("from", "")):
+                    if (rtype, name) in resources:
+                        problems.append(f"{file}: moved from {rtype}.{name}, which is still declared")
+            references = {kind: body for kind, body in tree.items() if kind != "moved"}
+            for text in strings(references) + [move.get("to", "") for move in moves]:
                 if "${" not in text and "." not in text:
                     continue
                 loop_vars = {v for pair in FOR_VARS.findall(text) for v in pair if v}

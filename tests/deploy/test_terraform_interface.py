@@ -54,10 +54,14 @@ def test_the_reference_check_catches_what_it_is_for(tmp_path: Path) -> None:
         'resource "google_storage_bucket" "lake" {\n  name = var.b\n  location = local.where\n}\n'
         'output "x" {\n  value = google_storage_bucket.lakes.name\n}\n'
         'output "y" {\n  value = "gs://${google_storage_bucket.lake.name}"\n}\n'
+        "moved {\n  from = google_storage_bucket.old\n  to   = google_storage_bucket.lake\n}\n"
+        "moved {\n  from = google_storage_bucket.lake\n  to   = google_storage_bucket.nowhere\n}\n"
     )
     assert load(tmp_path).unresolved() == [
         "main.tf: google_storage_bucket.lakes is not declared",
+        "main.tf: google_storage_bucket.nowhere is not declared",
         "main.tf: local.where is not declared",
+        "main.tf: moved from google_storage_bucket.lake, which is still declared",
         "main.tf: var.b is not declared",
     ]
 

@@ -124,8 +124,10 @@ locals {
   }
 }
 
-data "aws_iam_policy_document" "workload_assume" {
-  for_each = local.workloads
+# Who may assume each IRSA role: exactly one Kubernetes ServiceAccount, through the cluster's OIDC provider. One
+# document per workload and per kube-system add-on (below), all of the same shape.
+data "aws_iam_policy_document" "irsa_assume" {
+  for_each = merge(local.service_accounts, local.addon_service_accounts)
 
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -136,7 +138,7 @@ data "aws_iam_policy_document" "workload_assume" {
     condition {
       test     = "StringEquals"
       variable = "${local.oidc_issuer_hostpath}:sub"
-      values   = [local.service_accounts[each.key]]
+      values   = [each.value]
     }
     condition {
       test     = "StringEquals"
@@ -151,7 +153,7 @@ resource "aws_iam_role" "workload" {
 
   name                 = "${local.name}-${each.key}"
   description          = "Meridian ${var.region_name} ${each.key}: IRSA role of ${local.service_accounts[each.key]}"
-  assume_role_policy   = data.aws_iam_policy_document.workload_assume[each.key].json
+  assume_role_policy   = data.aws_iam_policy_document.irsa_assume[each.key].json
   max_session_duration = 3600
   tags                 = merge(local.tags, { "meridian-workload" = each.key })
 }
@@ -196,66 +198,24 @@ resource "aws_iam_role_policy" "workload" {
 
 # --- Cluster add-on identities (kube-system; not workloads of the interface) ----------------------------------------
 
-# The EBS CSI controller (kubernetes.tf's add-on): AWS's managed policy for it.
-data "aws_iam_policy_document" "ebs_csi_assume" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = [aws_iam_openid_connect_provider.cluster.arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_issuer_hostpath}:sub"
-      values   = ["system:serviceaccount:kube-system:ebs-csi-controller-sa"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_issuer_hostpath}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-  }
-}
+# One role per add-on of local.addon_service_accounts: the EBS CSI controller (kubernetes.tf's add-on) with AWS's
+# managed policy for it, and the cluster autoscaler (installed with the platform's add-ons as
+# kube-system/cluster-autoscaler) with the inline policy below.
+resource "aws_iam_role" "addon" {
+  for_each = local.addon_service_accounts
 
-resource "aws_iam_role" "ebs_csi" {
-  name               = "${local.name}-ebs-csi"
-  assume_role_policy = data.aws_iam_policy_document.ebs_csi_assume.json
+  name               = "${local.name}-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.irsa_assume[each.key].json
   tags               = local.tags
 }
 
 resource "aws_iam_role_policy_attachment" "ebs_csi" {
-  role       = aws_iam_role.ebs_csi.name
+  role       = aws_iam_role.addon["ebs-csi"].name
   policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 }
 
-# The cluster autoscaler (installed with the platform's add-ons as kube-system/cluster-autoscaler): it may resize
-# and shrink only this cluster's node groups (tag condition), and read what it needs to plan.
-data "aws_iam_policy_document" "cluster_autoscaler_assume" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = [aws_iam_openid_connect_provider.cluster.arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_issuer_hostpath}:sub"
-      values   = ["system:serviceaccount:kube-system:cluster-autoscaler"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_issuer_hostpath}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "cluster_autoscaler" {
-  name               = "${local.name}-cluster-autoscaler"
-  assume_role_policy = data.aws_iam_policy_document.cluster_autoscaler_assume.json
-  tags               = local.tags
-}
-
+# The cluster autoscaler may resize and shrink only this cluster's node groups (tag condition), and read what it
+# needs to plan.
 data "aws_iam_policy_document" "cluster_autoscaler" {
   statement {
     sid = "Discover"
@@ -295,6 +255,6 @@ data "aws_iam_policy_document" "cluster_autoscaler" {
 
 resource "aws_iam_role_policy" "cluster_autoscaler" {
   name   = "cluster-autoscaler"
-  role   = aws_iam_role.cluster_autoscaler.id
+  role   = aws_iam_role.addon["cluster-autoscaler"].id
   policy = data.aws_iam_policy_document.cluster_autoscaler.json
 }

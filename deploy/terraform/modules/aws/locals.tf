@@ -92,6 +92,12 @@ locals {
   service_accounts = {
     for w in local.workloads : w => "system:serviceaccount:${var.kubernetes_namespace}:meridian-${w}"
   }
+  # kube-system add-ons with IRSA roles of their own (identity.tf), by role name suffix; not workloads of the
+  # interface, so they read no secrets and no data.
+  addon_service_accounts = {
+    "ebs-csi"            = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
+    "cluster-autoscaler" = "system:serviceaccount:kube-system:cluster-autoscaler"
+  }
 
   database_name = "dagster"
   database_user = "dagster"

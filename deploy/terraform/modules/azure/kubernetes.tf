@@ -27,7 +27,7 @@ resource "azurerm_user_assigned_identity" "disks_cmk" {
 }
 
 resource "azurerm_role_assignment" "disks_cmk" {
-  scope                = azurerm_key_vault_key.disks.resource_versionless_id
+  scope                = azurerm_key_vault_key.cmk["disks"].resource_versionless_id
   role_definition_name = "Key Vault Crypto Service Encryption User"
   principal_id         = azurerm_user_assigned_identity.disks_cmk.principal_id
   principal_type       = "ServicePrincipal"
@@ -39,7 +39,7 @@ resource "azurerm_disk_encryption_set" "nodes" {
   name                      = "${local.name}-disks"
   location                  = azurerm_resource_group.this.location
   resource_group_name       = azurerm_resource_group.this.name
-  key_vault_key_id          = azurerm_key_vault_key.disks.versionless_id
+  key_vault_key_id          = azurerm_key_vault_key.cmk["disks"].versionless_id
   auto_key_rotation_enabled = true # follows the key's rotation policy; needs the versionless ID
   tags                      = local.tags
 

@@ -18,7 +18,7 @@ resource "azurerm_user_assigned_identity" "lake_cmk" {
 
 # The account unwraps its data key with this identity; it can use the lake's key and nothing else.
 resource "azurerm_role_assignment" "lake_cmk" {
-  scope                = azurerm_key_vault_key.lake.resource_versionless_id
+  scope                = azurerm_key_vault_key.cmk["lake"].resource_versionless_id
   role_definition_name = "Key Vault Crypto Service Encryption User"
   principal_id         = azurerm_user_assigned_identity.lake_cmk.principal_id
   principal_type       = "ServicePrincipal"
@@ -55,7 +55,7 @@ resource "azurerm_storage_account" "lake" {
 
   # The versionless key ID: the account follows the key's automatic rotation.
   customer_managed_key {
-    key_vault_key_id          = azurerm_key_vault_key.lake.versionless_id
+    key_vault_key_id          = azurerm_key_vault_key.cmk["lake"].versionless_id
     user_assigned_identity_id = azurerm_user_assigned_identity.lake_cmk.id
   }
 

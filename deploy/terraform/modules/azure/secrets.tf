@@ -68,8 +68,10 @@ resource "azurerm_monitor_diagnostic_setting" "vault" {
 # One key per consumer (the lake, the node disks): separate rotation and blast radius. Rotated yearly by Key
 # Vault; each version expires after two years, so the initial expiration below is only ever a backstop, and the
 # consumers take the newest version on their own (versionless IDs).
-resource "azurerm_key_vault_key" "lake" {
-  name            = "lake"
+resource "azurerm_key_vault_key" "cmk" {
+  for_each = toset(["lake", "disks"])
+
+  name            = each.key
   key_vault_id    = azurerm_key_vault.this.id
   key_type        = "RSA-HSM"
   key_size        = 3072
@@ -95,57 +97,30 @@ resource "azurerm_key_vault_key" "lake" {
   depends_on = [azurerm_role_assignment.deployer, azurerm_private_endpoint.vault, azurerm_private_dns_zone_virtual_network_link.endpoints]
 }
 
-resource "azurerm_key_vault_key" "disks" {
-  name            = "disks"
-  key_vault_id    = azurerm_key_vault.this.id
-  key_type        = "RSA-HSM"
-  key_size        = 3072
-  key_opts        = ["wrapKey", "unwrapKey"]
-  expiration_date = timeadd(timestamp(), "17520h")
-
-  rotation_policy {
-    expire_after         = "P2Y"
-    notify_before_expiry = "P30D"
-
-    automatic {
-      time_after_creation = "P1Y"
-    }
-  }
-
-  tags = local.tags
-
-  lifecycle {
-    ignore_changes = [expiration_date]
-  }
-
-  depends_on = [azurerm_role_assignment.deployer, azurerm_private_endpoint.vault, azurerm_private_dns_zone_virtual_network_link.endpoints]
-}
-
 # The four secrets of the interface. Key Vault returns a secret past its expiration date (exp is advisory for
 # secrets), so the dates below are rotation reminders Defender and Azure Policy report on, not outages.
 
-# The SASL PLAIN password of every Kafka client: the listen/send rule's connection string (username
-# `$ConnectionString`). In state already, as an attribute of the rule; re-applied when the key is renewed.
-resource "azurerm_key_vault_secret" "kafka_password" {
-  name            = "kafka-password"
-  key_vault_id    = azurerm_key_vault.this.id
-  value           = azurerm_eventhub_namespace_authorization_rule.clients.primary_connection_string
-  content_type    = "text/plain; Event Hubs connection string, SASL PLAIN password for username $ConnectionString"
-  expiration_date = timeadd(timestamp(), "8760h")
-  tags            = local.tags
-
-  lifecycle {
-    ignore_changes = [expiration_date]
+# Generated secrets, whose values Terraform has: the SASL PLAIN password of every Kafka client (the listen/send
+# rule's connection string, username `$ConnectionString`; in state already as an attribute of the rule, and
+# re-applied when the key is renewed) and the PostgreSQL login's password. The values sit in a map of their own:
+# they are sensitive, and for_each may not iterate over sensitive values.
+locals {
+  generated_secrets = {
+    "kafka-password"              = "text/plain; Event Hubs connection string, SASL PLAIN password for username $ConnectionString"
+    "dagster-postgresql-password" = "text/plain; password of the PostgreSQL login dagster"
   }
-
-  depends_on = [azurerm_role_assignment.deployer, azurerm_private_endpoint.vault, azurerm_private_dns_zone_virtual_network_link.endpoints]
+  generated_secret_values = {
+    "kafka-password"              = azurerm_eventhub_namespace_authorization_rule.clients.primary_connection_string
+    "dagster-postgresql-password" = random_password.database.result
+  }
 }
 
-resource "azurerm_key_vault_secret" "dagster_postgresql_password" {
-  name            = "dagster-postgresql-password"
+resource "azurerm_key_vault_secret" "generated" {
+  for_each        = local.generated_secrets
+  name            = each.key
   key_vault_id    = azurerm_key_vault.this.id
-  value           = random_password.database.result
-  content_type    = "text/plain; password of the PostgreSQL login dagster"
+  value           = local.generated_secret_values[each.key]
+  content_type    = each.value
   expiration_date = timeadd(timestamp(), "8760h")
   tags            = local.tags
 
@@ -182,9 +157,10 @@ resource "azurerm_key_vault_secret" "placeholder" {
 }
 
 locals {
+  # The four secrets of the interface, by name.
   secrets = {
-    "kafka-password"              = azurerm_key_vault_secret.kafka_password
-    "dagster-postgresql-password" = azurerm_key_vault_secret.dagster_postgresql_password
+    "kafka-password"              = azurerm_key_vault_secret.generated["kafka-password"]
+    "dagster-postgresql-password" = azurerm_key_vault_secret.generated["dagster-postgresql-password"]
     "edge-api-keys"               = azurerm_key_vault_secret.placeholder["edge-api-keys"]
     "platform"                    = azurerm_key_vault_secret.placeholder["platform"]
   }
